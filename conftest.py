@@ -1,0 +1,47 @@
+"""pytest configuration shared by the unit tests and the notebook runs (nbval).
+
+Sets the variables every notebook execution needs (DESIGN.md, "nbval rules") before the
+kernel starts, and prints each notebook's total run time at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+# Warnings would otherwise name a random temporary file; the debugger would warn on 3.11.
+os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+_notebook_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    if report.nodeid.split("::")[0].endswith(".ipynb"):
+        _notebook_seconds[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook run times")
+    for path, seconds in sorted(_notebook_seconds.items()):
+        terminalreporter.write_line(f"{path}: {seconds:.1f} s")
+
+
+def pytest_collection_finish(session):
+    """Nothing is skipped silently: with --nbval over notebooks/, every notebook is collected."""
+    config = session.config
+    if not config.getoption("nbval", default=False):
+        return
+    notebooks_dir = (config.rootpath / "notebooks").resolve()
+    asked = {(config.rootpath / arg.split("::")[0]).resolve() for arg in config.args}
+    if notebooks_dir not in asked:
+        return
+    collected = {Path(str(item.fspath)).resolve() for item in session.items}
+    missing = [p.name for p in sorted(notebooks_dir.glob("*.ipynb")) if p.resolve() not in collected]
+    if missing:
+        raise pytest.UsageError(f"nbval collected no cells from: {', '.join(missing)}")

@@ -1,0 +1,367 @@
+"""Every figure that more than one notebook draws.
+
+Each function accepts PyTorch tensors (on any device) or NumPy arrays, returns the
+matplotlib ``Figure`` it drew on, and puts back whatever it changed (a model's device and
+train/eval mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+ArrayLike = torch.Tensor | np.ndarray | Sequence[Any]
+
+
+def to_numpy(x: ArrayLike) -> np.ndarray:
+    """Return ``x`` as a NumPy array: tensors are detached and copied to the CPU first."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x)
+    raise TypeError(f"expected a torch.Tensor, a NumPy array or a list, got {type(x).__name__}")
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.get_figure(), ax
+
+
+def _points_and_labels(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    X_np, y_np = to_numpy(X), to_numpy(y).reshape(-1)
+    if X_np.ndim != 2 or X_np.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2), got {tuple(X_np.shape)}")
+    if len(y_np) != len(X_np):
+        raise ValueError(f"X has {len(X_np)} points but y has {len(y_np)} labels")
+    return X_np, y_np
+
+
+def plot_classes_2d(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """Scatter 2-D points coloured by class, with a legend.
+
+    Taught in 02_xor_classifier; used again in 04_classification.
+
+    Args:
+        X: points, shape ``(N, 2)``.
+        y: integer (or 0./1. float) class labels, shape ``(N,)`` or ``(N, 1)``.
+        ax: an Axes to draw on; a new figure is made when ``None``.
+        title: the Axes title.
+        class_names: a name per class, in label order.
+    """
+    X_np, y_np = _points_and_labels(X, y)
+    fig, ax = _axes(ax, (5, 5))
+    labels = np.unique(y_np)
+    colors = plt.get_cmap("tab10")
+    for i, label in enumerate(labels):
+        mask = y_np == label
+        name = class_names[int(label)] if class_names is not None else f"class {int(label)}"
+        ax.scatter(X_np[mask, 0], X_np[mask, 1], s=14, color=colors(i % 10), label=name,
+                   edgecolors="white", linewidths=0.3)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+@torch.no_grad()
+def plot_decision_boundary(
+    model: torch.nn.Module,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    resolution: int = 200,
+    margin: float = 0.25,
+) -> Figure:
+    """Colour the input plane by what ``model`` predicts there, and draw the points on top.
+
+    A model with one output is read as binary (a logit: the colour is the sigmoid
+    probability and the line is where it crosses 0.5); a model with C > 1 outputs is read
+    as C-class logits (the colour is the argmax). The grid is evaluated on the model's own
+    device, in eval mode; the model's mode is put back afterwards.
+
+    Taught in 02_xor_classifier; used again in 04_classification.
+
+    Args:
+        model: maps a ``(N, 2)`` float tensor to ``(N,)``, ``(N, 1)`` or ``(N, C)`` logits.
+        X: the points, shape ``(N, 2)``; they also set the plotted range.
+        y: their labels.
+        ax: an Axes to draw on; a new figure is made when ``None``.
+        title: the Axes title.
+        resolution: grid points per axis.
+        margin: how far past the data the plane extends.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    X_np, y_np = _points_and_labels(X, y)
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+
+    (x_min, y_min), (x_max, y_max) = X_np.min(axis=0) - margin, X_np.max(axis=0) + margin
+    xs = np.linspace(x_min, x_max, resolution)
+    ys = np.linspace(y_min, y_max, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    grid = torch.from_numpy(np.column_stack([xx.ravel(), yy.ravel()])).to(device, dtype)
+
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model(grid)
+    finally:
+        model.train(was_training)
+    logits = logits.float().cpu()
+    if logits.ndim == 1 or logits.shape[-1] == 1:
+        values = torch.sigmoid(logits.reshape(-1)).numpy().reshape(xx.shape)
+        binary = True
+    else:
+        values = logits.argmax(dim=-1).numpy().reshape(xx.shape)
+        binary = False
+
+    fig, ax = _axes(ax, (5, 5))
+    if binary:
+        ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
+        ax.contour(xx, yy, values, levels=[0.5], colors="black", linewidths=1)
+    else:
+        n_classes = logits.shape[-1]
+        ax.contourf(xx, yy, values, levels=np.arange(n_classes + 1) - 0.5, cmap="tab10",
+                    vmin=-0.5, vmax=9.5, alpha=0.3)
+    labels = np.unique(y_np)
+    if binary:
+        colors = {0: "tab:blue", 1: "tab:red"}
+        for label in labels:
+            mask = y_np == label
+            ax.scatter(X_np[mask, 0], X_np[mask, 1], s=12, color=colors.get(int(label), "gray"),
+                       edgecolors="white", linewidths=0.3, label=f"class {int(label)}")
+    else:
+        cmap = plt.get_cmap("tab10")
+        for label in labels:
+            mask = y_np == label
+            ax.scatter(X_np[mask, 0], X_np[mask, 1], s=12, color=cmap(int(label) % 10),
+                       edgecolors="white", linewidths=0.3, label=f"class {int(label)}")
+    ax.set_xlim(x_min, x_max)
+    ax.set_ylim(y_min, y_max)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="best", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_predictions(
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    predictions: ArrayLike | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Plot a 1-D regression problem: training data, test data and (optionally) predictions.
+
+    Taught in 03_workflow_regression.
+
+    Args:
+        train_x, train_y: training inputs and targets, each with N values.
+        test_x, test_y: test inputs and targets.
+        predictions: the model's outputs at ``test_x``, or ``None``.
+    """
+    tx, ty = to_numpy(train_x).reshape(-1), to_numpy(train_y).reshape(-1)
+    vx, vy = to_numpy(test_x).reshape(-1), to_numpy(test_y).reshape(-1)
+    if len(tx) != len(ty):
+        raise ValueError(f"train_x has {len(tx)} values but train_y has {len(ty)}")
+    if len(vx) != len(vy):
+        raise ValueError(f"test_x has {len(vx)} values but test_y has {len(vy)}")
+    fig, ax = _axes(ax, (7, 4.5))
+    ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
+    ax.scatter(vx, vy, s=12, c="tab:green", label="test data")
+    if predictions is not None:
+        p = to_numpy(predictions).reshape(-1)
+        if len(p) != len(vx):
+            raise ValueError(f"predictions has {len(p)} values but test_x has {len(vx)}")
+        ax.scatter(vx, p, s=12, c="tab:red", label="predictions")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    return fig
+
+
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    *,
+    title: str | None = None,
+) -> Figure:
+    """Plot per-epoch curves from a history dict: losses on the left, accuracies on the right.
+
+    Keys containing ``"loss"`` go to the loss panel, keys containing ``"acc"`` to the
+    accuracy panel (which is left out when there are none). The x-axis is the epoch, from 1.
+    Taught in 02_xor_classifier; ``helpers.engine.fit`` returns such a dict (05).
+
+    Args:
+        history: e.g. ``{"train_loss": [...], "eval_loss": [...], "train_acc": [...]}``.
+        title: the figure title.
+    """
+    if not isinstance(history, Mapping):
+        raise TypeError(f"history must be a dict of lists, got {type(history).__name__}")
+    loss_keys = [k for k in history if "loss" in k]
+    acc_keys = [k for k in history if "acc" in k]
+    if not loss_keys and not acc_keys:
+        raise ValueError(
+            f"history needs keys containing 'loss' or 'acc', got {sorted(history)}"
+        )
+    panels = [("loss", loss_keys), ("accuracy", acc_keys)]
+    panels = [(name, keys) for name, keys in panels if keys]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (name, keys) in zip(axes[0], panels, strict=True):
+        for key in keys:
+            values = [float(v) for v in history[key]]
+            ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) <= 30 else None,
+                    markersize=3, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.legend(loc="best")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(
+    images: ArrayLike | Sequence[Any],
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 5,
+    title_colors: Sequence[str] | None = None,
+    cmap: str | None = None,
+    figsize_per_image: float = 1.8,
+    suptitle: str | None = None,
+) -> Figure:
+    """Show images in a grid with optional titles (coloured, e.g. green right / red wrong).
+
+    Accepts a ``(N, C, H, W)`` or ``(N, H, W)`` tensor or array, or a list of CHW tensors,
+    HWC arrays or PIL images. Single-channel images are drawn in grey. Float images are
+    clipped to [0, 1] (un-normalise them first). Taught in 05_computer_vision; used in 06.
+    """
+    if isinstance(images, (torch.Tensor, np.ndarray)):
+        items = [images[i] for i in range(len(images))]
+    elif isinstance(images, Sequence):
+        items = list(images)
+    else:
+        raise TypeError(f"images must be a tensor, an array or a list, got {type(images).__name__}")
+    if not items:
+        raise ValueError("images is empty: nothing to show")
+    if titles is not None and len(titles) != len(items):
+        raise ValueError(f"got {len(items)} images but {len(titles)} titles")
+    if title_colors is not None and len(title_colors) != len(items):
+        raise ValueError(f"got {len(items)} images but {len(title_colors)} title colors")
+    if not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    ncols = min(ncols, len(items))
+    nrows = -(-len(items) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(figsize_per_image * ncols, figsize_per_image * nrows + 0.3))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(items):
+            continue
+        img = items[i]
+        if isinstance(img, torch.Tensor):
+            img = img.detach().cpu()
+            if img.ndim == 3:  # CHW -> HWC
+                img = img.permute(1, 2, 0)
+            img = img.numpy()
+        else:
+            img = np.asarray(img)
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.ndim not in (2, 3):
+            raise ValueError(f"image {i} has shape {img.shape}; expected HW, CHW or HWC")
+        if np.issubdtype(img.dtype, np.floating):
+            img = np.clip(img, 0.0, 1.0)
+        ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None))
+        if titles is not None:
+            color = title_colors[i] if title_colors is not None else "black"
+            ax.set_title(titles[i], fontsize=9, color=color)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> np.ndarray:
+    """Return the ``(num_classes, num_classes)`` confusion matrix: rows true, columns predicted.
+
+    Taught in 04_classification.
+    """
+    t = to_numpy(y_true).reshape(-1).astype(np.int64)
+    p = to_numpy(y_pred).reshape(-1).astype(np.int64)
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} labels but y_pred has {len(p)}")
+    if len(t) and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}")
+    return np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(
+        num_classes, num_classes
+    )
+
+
+def plot_confusion_matrix(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    class_names: Sequence[str],
+    *,
+    normalize: bool = False,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw the confusion matrix as a seaborn heatmap (rows: true class, columns: predicted).
+
+    With ``normalize=True`` each row is divided by its total, so the diagonal is the recall
+    of each class. Taught in 04_classification; used again in 05_computer_vision.
+    """
+    import seaborn as sns  # imported here: only this figure needs it
+
+    if len(class_names) < 2:
+        raise ValueError(f"need at least 2 class names, got {list(class_names)}")
+    counts = confusion_counts(y_true, y_pred, len(class_names))
+    if normalize:
+        totals = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+        fmt = ".2f"
+    else:
+        values, fmt = counts, "d"
+    size = max(4.0, 0.6 * len(class_names) + 2)
+    fig, ax = _axes(ax, (size, size * 0.85))
+    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax, square=True,
+                xticklabels=class_names, yticklabels=class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return fig
