@@ -56,6 +56,9 @@ def main() -> int:
     os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        if not path.is_file() or path.suffix != ".ipynb":
+            parser.error(f"expected an existing .ipynb file, got {path}")
     with tempfile.TemporaryDirectory(prefix="tutorial-data-") as tmp:
         if args.mirror is not None:
             if not args.mirror.is_dir():
