@@ -91,9 +91,18 @@ def test_outputs_are_clean(notebook):
             data = out.get("data", {})
             assert "image/svg+xml" not in data, f"{path.name} cell {i + 1}: SVG output (use PNG)"
             text = data.get("text/plain", "") if out.output_type != "stream" else out.text
-            assert not re.search(r"<Figure size \d+", text), (
+            # plt.show() stores a display_data with the PNG and, as its text fallback, the
+            # Figure repr: that is expected. A repr anywhere else (a cell ending on a Figure
+            # or an Axes call) is output the learner should not see.
+            is_shown_figure = out.output_type == "display_data" and "image/png" in data
+            assert is_shown_figure or not re.search(r"<Figure size \d+", text), (
                 f"{path.name} cell {i + 1}: a '<Figure ...>' repr is stored; end with plt.show()"
             )
+            if out.output_type == "execute_result":
+                assert not re.search(r"^(Text|\[<matplotlib|<matplotlib)", text), (
+                    f"{path.name} cell {i + 1}: a matplotlib object repr is stored; "
+                    "end with plt.show()"
+                )
             if out.output_type == "stream" and out.name == "stderr":
                 if "nbval-ignore-output" not in _tags(cell):
                     assert "Warning" not in out.text, (
