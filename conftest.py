@@ -15,6 +15,10 @@ import pytest
 # Warnings would otherwise name a random temporary file; the debugger would warn on 3.11.
 os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Small models spend most of their time handing work between OpenMP threads; with the
+# default busy-wait policy that hand-off slows down badly when other processes share the
+# CPU. Outputs are the same either way.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
 

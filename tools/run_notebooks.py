@@ -55,6 +55,8 @@ def main() -> int:
 
     os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # Busy-waiting OpenMP threads slow small models badly on a shared CPU (see conftest.py).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
     for path in paths:
         if not path.is_file() or path.suffix != ".ipynb":
