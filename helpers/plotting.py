@@ -46,6 +46,30 @@ def _points_and_labels(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarr
     return X_np, y_np
 
 
+def _scatter_classes(
+    ax: Axes, X_np: np.ndarray, y_np: np.ndarray, class_names: Sequence[str] | None, size: float
+) -> None:
+    """Scatter the points of each class in that class's colour, with a legend entry.
+
+    The colour follows the label's value, not its position among the labels present, so a
+    class keeps its colour in every figure: binary labels (0 and 1 only) are blue and red,
+    matching the blue-to-red shading of ``plot_decision_boundary``; more classes use tab10.
+    """
+    labels = np.unique(y_np)
+    if class_names is not None and len(labels) and int(labels.max()) >= len(class_names):
+        raise ValueError(
+            f"class_names has {len(class_names)} names but y holds label {int(labels.max())}"
+        )
+    binary = set(labels.tolist()) <= {0, 1}
+    cmap = plt.get_cmap("tab10")
+    for label in labels:
+        mask = y_np == label
+        color = ("tab:blue", "tab:red")[int(label)] if binary else cmap(int(label) % 10)
+        name = class_names[int(label)] if class_names is not None else f"class {int(label)}"
+        ax.scatter(X_np[mask, 0], X_np[mask, 1], s=size, color=color, label=name,
+                   edgecolors="white", linewidths=0.3)
+
+
 def plot_classes_2d(
     X: ArrayLike,
     y: ArrayLike,
@@ -64,21 +88,22 @@ def plot_classes_2d(
         ax: an Axes to draw on; a new figure is made when ``None``.
         title: the Axes title.
         class_names: a name per class, in label order.
+
+    Raises:
+        ValueError: if ``X`` is not ``(N, 2)``, ``y`` has another length, or a label has
+            no name in ``class_names``.
     """
     X_np, y_np = _points_and_labels(X, y)
+    own_figure = ax is None
     fig, ax = _axes(ax, (5, 5))
-    labels = np.unique(y_np)
-    colors = plt.get_cmap("tab10")
-    for i, label in enumerate(labels):
-        mask = y_np == label
-        name = class_names[int(label)] if class_names is not None else f"class {int(label)}"
-        ax.scatter(X_np[mask, 0], X_np[mask, 1], s=14, color=colors(i % 10), label=name,
-                   edgecolors="white", linewidths=0.3)
+    _scatter_classes(ax, X_np, y_np, class_names, size=14)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
+    if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
+        fig.tight_layout()
     return fig
 
 
@@ -90,6 +115,7 @@ def plot_decision_boundary(
     *,
     ax: Axes | None = None,
     title: str | None = None,
+    class_names: Sequence[str] | None = None,
     resolution: int = 200,
     margin: float = 0.25,
 ) -> Figure:
@@ -108,6 +134,7 @@ def plot_decision_boundary(
         y: their labels.
         ax: an Axes to draw on; a new figure is made when ``None``.
         title: the Axes title.
+        class_names: a name per class, in label order (the legend).
         resolution: grid points per axis.
         margin: how far past the data the plane extends.
     """
@@ -140,6 +167,7 @@ def plot_decision_boundary(
         values = logits.argmax(dim=-1).numpy().reshape(xx.shape)
         binary = False
 
+    own_figure = ax is None
     fig, ax = _axes(ax, (5, 5))
     if binary:
         ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
@@ -148,19 +176,7 @@ def plot_decision_boundary(
         n_classes = logits.shape[-1]
         ax.contourf(xx, yy, values, levels=np.arange(n_classes + 1) - 0.5, cmap="tab10",
                     vmin=-0.5, vmax=9.5, alpha=0.3)
-    labels = np.unique(y_np)
-    if binary:
-        colors = {0: "tab:blue", 1: "tab:red"}
-        for label in labels:
-            mask = y_np == label
-            ax.scatter(X_np[mask, 0], X_np[mask, 1], s=12, color=colors.get(int(label), "gray"),
-                       edgecolors="white", linewidths=0.3, label=f"class {int(label)}")
-    else:
-        cmap = plt.get_cmap("tab10")
-        for label in labels:
-            mask = y_np == label
-            ax.scatter(X_np[mask, 0], X_np[mask, 1], s=12, color=cmap(int(label) % 10),
-                       edgecolors="white", linewidths=0.3, label=f"class {int(label)}")
+    _scatter_classes(ax, X_np, y_np, class_names, size=12)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
     ax.set_xlabel("$x_1$")
@@ -168,6 +184,8 @@ def plot_decision_boundary(
     ax.legend(loc="best", fontsize="small")
     if title:
         ax.set_title(title)
+    if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
+        fig.tight_layout()
     return fig
 
 
@@ -203,7 +221,8 @@ def plot_predictions(
         p = to_numpy(predictions).reshape(-1)
         if len(p) != len(vx):
             raise ValueError(f"predictions has {len(p)} values but test_x has {len(vx)}")
-        ax.scatter(vx, p, s=12, c="tab:red", label="predictions")
+        # crosses, so a prediction that hits its target does not hide the test point
+        ax.scatter(vx, p, s=36, c="tab:red", marker="x", label="predictions")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     if title:
@@ -364,4 +383,41 @@ def plot_confusion_matrix(
     ax.set_ylabel("true")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_decision_boundaries(
+    models: Mapping[str, torch.nn.Module],
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    class_names: Sequence[str] | None = None,
+    resolution: int = 200,
+    suptitle: str | None = None,
+) -> Figure:
+    """Draw several models' decision boundaries side by side, one panel per model.
+
+    Each panel is :func:`plot_decision_boundary` on the same points, titled with the model's
+    key, so what different models learned can be compared at a glance. Every model keeps its
+    device and train/eval mode. Taught in 04_classification.
+
+    Args:
+        models: ``{"title": model, ...}``, drawn left to right in that order.
+        X: the points, shape ``(N, 2)``.
+        y: their labels.
+        class_names: a name per class, in label order (the legends).
+        resolution: grid points per axis in each panel.
+        suptitle: a title above all panels.
+    """
+    if not isinstance(models, Mapping):
+        raise TypeError(f"models must be a dict of title -> model, got {type(models).__name__}")
+    if not models:
+        raise ValueError("models is empty: nothing to draw")
+    fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 4.6), squeeze=False)
+    for ax, (name, model) in zip(axes[0], models.items(), strict=True):
+        plot_decision_boundary(model, X, y, ax=ax, title=str(name), class_names=class_names,
+                               resolution=resolution)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
     return fig

@@ -75,7 +75,39 @@ def test_plot_classes_2d_rejects_bad_shapes(X, y, message):
         plotting.plot_classes_2d(X, y)
 
 
+def _scatter_colors(ax):
+    """The legend label -> face colour (hex) of each scatter collection on ``ax``."""
+    return {c.get_label(): matplotlib.colors.to_hex(c.get_facecolor()[0])
+            for c in ax.collections if c.get_label() and not c.get_label().startswith("_")}
+
+
+def test_plot_classes_2d_colours_follow_the_label_value():
+    X, _ = _points(6)
+    binary = plotting.plot_classes_2d(X, torch.tensor([0, 1, 0, 1, 0, 1])).axes[0]
+    assert _scatter_colors(binary) == {"class 0": "#1f77b4", "class 1": "#d62728"}  # blue, red
+    only_ones = plotting.plot_classes_2d(X, torch.ones(6)).axes[0]
+    assert _scatter_colors(only_ones) == {"class 1": "#d62728"}  # still red without class 0
+    tab10 = plt.get_cmap("tab10")
+    three = plotting.plot_classes_2d(X, np.array([0, 2, 0, 2, 0, 2])).axes[0]  # no class 1
+    assert _scatter_colors(three)["class 2"] == matplotlib.colors.to_hex(tab10(2))
+
+
+def test_plot_classes_2d_rejects_too_few_class_names():
+    X, y = _points()
+    with pytest.raises(ValueError, match="class_names has 1 names but y holds label 1"):
+        plotting.plot_classes_2d(X, y, class_names=["only"])
+
+
 # --- plot_decision_boundary ----------------------------------------------------------------
+
+def test_decision_boundary_points_match_the_scatter_plot_and_take_class_names():
+    X, y = _points()
+    names = ["left", "right"]
+    scatter = _scatter_colors(plotting.plot_classes_2d(X, y, class_names=names).axes[0])
+    fig = plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, class_names=names,
+                                          resolution=10)
+    assert _scatter_colors(fig.axes[0]) == scatter == {"left": "#1f77b4", "right": "#d62728"}
+
 
 def test_decision_boundary_binary_puts_the_line_where_the_model_says():
     X, y = _points()
@@ -87,6 +119,17 @@ def test_decision_boundary_binary_puts_the_line_where_the_model_says():
     ax = fig.axes[0]
     assert ax.get_title() == "b"
     assert len(ax.collections) >= 3  # filled contours, the 0.5 line, the points
+
+
+def test_decision_boundary_and_scatter_keep_their_labels_inside_the_canvas():
+    # TensorBoard's add_figure saves the canvas as it is, without bbox_inches="tight"
+    X, y = _points()
+    for fig in (plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, resolution=10),
+                plotting.plot_classes_2d(X, y)):
+        renderer = fig.canvas.get_renderer()
+        box = fig.axes[0].get_tightbbox(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0
+        assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
 
 
 def test_decision_boundary_multiclass_and_restores_training_mode():
@@ -228,3 +271,30 @@ def test_plot_confusion_matrix_annotates_counts_and_normalized_rows():
 def test_plot_confusion_matrix_needs_two_classes():
     with pytest.raises(ValueError, match="at least 2 class names"):
         plotting.plot_confusion_matrix([0], [0], ["only"])
+
+
+# --- plot_decision_boundaries --------------------------------------------------------------
+
+def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
+    X, y = _points()
+    models = {"linear": nn.Linear(2, 1), "mlp": nn.Sequential(nn.Linear(2, 4), nn.ReLU(),
+                                                              nn.Linear(4, 1))}
+    models["mlp"].train()
+    fig = plotting.plot_decision_boundaries(models, X, y, resolution=20, suptitle="s",
+                                            class_names=["left", "right"])
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["linear", "mlp"]
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "right"]
+    assert fig._suptitle.get_text() == "s"
+    assert models["mlp"].training and models["linear"].training  # modes put back
+
+
+def test_plot_decision_boundaries_rejects_bad_input():
+    X, y = _points()
+    with pytest.raises(TypeError, match="dict of title -> model"):
+        plotting.plot_decision_boundaries([nn.Linear(2, 1)], X, y)
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_decision_boundaries({}, X, y)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        plotting.plot_decision_boundaries({"f": lambda x: x}, X, y)
