@@ -65,6 +65,17 @@ def _batches(loader: Iterable, device: torch.device):
         yield inputs.to(device, non_blocking=non_blocking), targets.to(device, non_blocking=non_blocking)
 
 
+def _mean_loss(loss_fn: LossFn, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    loss = loss_fn(logits, targets)
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(
+            f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got {shape}; "
+            "use a loss with reduction='mean' (the default)"
+        )
+    return loss
+
+
 def train_step(
     model: nn.Module,
     loader: Iterable,
@@ -89,7 +100,7 @@ def train_step(
     seen = 0
     for inputs, targets in _batches(loader, device):
         logits = model(inputs)
-        loss = loss_fn(logits, targets)
+        loss = _mean_loss(loss_fn, logits, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -129,7 +140,7 @@ def test_step(
         for inputs, targets in _batches(loader, device):
             logits = model(inputs)
             n = targets.shape[0]
-            total_loss += loss_fn(logits, targets) * n
+            total_loss += _mean_loss(loss_fn, logits, targets) * n
             if track_accuracy:
                 correct += count_correct(logits, targets)
             seen += n
@@ -157,13 +168,17 @@ def fit(
     *,
     track_accuracy: bool = True,
     progress: bool = True,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> dict[str, list[float]]:
     """Train for ``epochs`` epochs, evaluating after each one when ``eval_loader`` is given.
 
     Moves ``model`` to ``device``, shows a tqdm progress bar over the epochs (with the latest
     numbers), and returns the per-epoch history that ``helpers.plotting.plot_history`` draws:
     ``train_loss`` and ``train_acc``, plus ``eval_loss`` and ``eval_acc`` with an eval loader
-    (the ``acc`` lists only when ``track_accuracy``). Taught in 05_computer_vision.
+    (the ``acc`` lists only when ``track_accuracy``). A ``scheduler`` (for example
+    ``CosineAnnealingLR(optimizer, T_max=epochs)``) is stepped once after each epoch;
+    ``ReduceLROnPlateau`` gets the epoch's eval loss (the train loss without an eval loader).
+    ``.item()`` is called a few times per epoch, never per batch. Taught in 05_computer_vision.
 
     Raises:
         TypeError / ValueError: bad arguments, with what was expected and what came.
@@ -173,6 +188,23 @@ def fit(
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     device = _check(model, train_loader, device)
+    # Check everything before the first epoch, so a typo does not cost a training run.
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
+    if eval_loader is not None and not isinstance(eval_loader, Iterable):
+        raise TypeError(
+            f"eval_loader must be an iterable of (inputs, targets) or None, "
+            f"got {type(eval_loader).__name__}"
+        )
+    if scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+        raise TypeError(
+            f"scheduler must be a torch.optim.lr_scheduler object or None, "
+            f"got {type(scheduler).__name__}"
+        )
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("scheduler was made for another optimizer than the one given")
     model.to(device)
     keys = ["train_loss"] + (["train_acc"] if track_accuracy else [])
     if eval_loader is not None:
@@ -189,6 +221,10 @@ def fit(
                                    track_accuracy=track_accuracy)
             for name, value in evaluation.items():
                 history[f"eval_{name}"].append(value)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(history["eval_loss" if eval_loader is not None else "train_loss"][-1])
+        elif scheduler is not None:
+            scheduler.step()
         bar.set_postfix({key: f"{values[-1]:.4f}" for key, values in history.items()})
     return history
 
@@ -208,10 +244,10 @@ def predict(
     all_logits, all_targets = [], []
     try:
         for inputs, targets in _batches(loader, device):
-            all_logits.append(model(inputs).cpu())
-            all_targets.append(targets.cpu())
+            all_logits.append(model(inputs))  # kept on the device: one copy at the end
+            all_targets.append(targets)
     finally:
         model.train(was_training)
     if not all_logits:
         raise ValueError("the loader yielded no samples")
-    return torch.cat(all_logits), torch.cat(all_targets)
+    return torch.cat(all_logits).cpu(), torch.cat(all_targets).cpu()

@@ -170,7 +170,7 @@ def plot_decision_boundary(
     own_figure = ax is None
     fig, ax = _axes(ax, (5, 5))
     if binary:
-        ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
+        ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.3)
         ax.contour(xx, yy, values, levels=[0.5], colors="black", linewidths=1)
     else:
         n_classes = logits.shape[-1]
@@ -285,8 +285,13 @@ def plot_image_grid(
     """Show images in a grid with optional titles (coloured, e.g. green right / red wrong).
 
     Accepts a ``(N, C, H, W)`` or ``(N, H, W)`` tensor or array, or a list of CHW tensors,
-    HWC arrays or PIL images. Single-channel images are drawn in grey. Float images are
-    clipped to [0, 1] (un-normalise them first). Taught in 05_computer_vision; used in 06.
+    HWC or CHW arrays or PIL images. Single-channel images are drawn in grey on a fixed
+    scale, black = 0 and white = 1 (floats) or 255 (integers), so a faint digit looks faint
+    rather than stretched to full contrast. Float images are clipped to [0, 1]: un-normalise
+    them first. Taught in 05_computer_vision; used in 06_custom_datasets.
+
+    Raises:
+        TypeError / ValueError: not images, no images, or titles/colours of another length.
     """
     if isinstance(images, (torch.Tensor, np.ndarray)):
         items = [images[i] for i in range(len(images))]
@@ -318,13 +323,19 @@ def plot_image_grid(
             img = img.numpy()
         else:
             img = np.asarray(img)
+            if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3, 4):
+                img = img.transpose(1, 2, 0)  # a CHW array -> HWC
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         if img.ndim not in (2, 3):
             raise ValueError(f"image {i} has shape {img.shape}; expected HW, CHW or HWC")
         if np.issubdtype(img.dtype, np.floating):
             img = np.clip(img, 0.0, 1.0)
-        ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None))
+        if img.ndim == 2:  # a fixed grey scale, not stretched to this image's min and max
+            vmax = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
+            ax.imshow(img, cmap=cmap or "gray", vmin=0, vmax=vmax)
+        else:
+            ax.imshow(img)
         if titles is not None:
             color = title_colors[i] if title_colors is not None else "black"
             ax.set_title(titles[i], fontsize=9, color=color)

@@ -229,6 +229,26 @@ def test_plot_image_grid_from_a_list_of_hwc_arrays_and_chw_tensors():
     assert sum(1 for ax in fig.axes if ax.images) == 2
 
 
+def test_plot_image_grid_draws_grey_on_a_fixed_scale():
+    faint = torch.full((1, 1, 6, 6), 0.2)  # autoscaling would stretch it to full contrast
+    ax = plotting.plot_image_grid(faint).axes[0]
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    raw = np.full((1, 6, 6), 40, dtype=np.uint8)
+    ax = plotting.plot_image_grid(raw).axes[0]
+    assert ax.images[0].get_clim() == (0.0, 255.0)
+    assert ax.images[0].get_cmap().name == "gray"
+
+
+def test_plot_image_grid_accepts_chw_arrays_and_clips_floats():
+    nchw = np.random.default_rng(0).normal(size=(3, 1, 5, 7)).astype(np.float32)
+    fig = plotting.plot_image_grid(nchw, titles=["a", "b", "c"])
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert [a.shape for a in shown] == [(5, 7)] * 3
+    assert all(a.min() >= 0.0 and a.max() <= 1.0 for a in shown)
+    fig = plotting.plot_image_grid([np.zeros((3, 5, 7), dtype=np.uint8)])  # one CHW colour
+    assert fig.axes[0].images[0].get_array().shape == (5, 7, 3)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

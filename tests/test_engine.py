@@ -1,0 +1,399 @@
+"""Unit tests of helpers.engine: the numbers it returns, the modes it leaves, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from helpers import engine
+from helpers.engine import count_correct, fit, predict, test_step, train_step
+
+
+class FixedLogits(nn.Module):
+    """Returns its input as the logits (plus 0 * a parameter, so an optimizer has work)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x + 0 * self.w
+
+
+def _blobs(n=90, seed=0):
+    """Three well separated classes in 2-D: any small model learns them in a few epochs."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 3
+    centres = torch.tensor([[0.0, 3.0], [3.0, -2.0], [-3.0, -2.0]])
+    X = centres[y] + 0.5 * torch.randn(n, 2, generator=g)
+    return X, y
+
+
+def _loader(X, y, batch_size=16, shuffle=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle, generator=g)
+
+
+def _mlp(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+# --- count_correct -------------------------------------------------------------------------
+
+def test_count_correct_multiclass_uses_the_argmax():
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 5.0], [1.0, 3.0, 0.0]])
+    result = count_correct(logits, torch.tensor([0, 2, 0]))
+    assert isinstance(result, torch.Tensor) and result.ndim == 0
+    assert result.item() == 2
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 1)])
+def test_count_correct_binary_reads_logits_above_zero_as_class_1(shape):
+    logits = torch.tensor([3.0, -1.0, 0.5, -2.0]).reshape(shape)
+    assert count_correct(logits, torch.tensor([1.0, 0.0, 0.0, 0.0]).reshape(shape)).item() == 3
+    assert count_correct(logits, torch.tensor([1, 0, 1, 0])).item() == 4
+
+
+def test_count_correct_rejects_bad_input():
+    with pytest.raises(TypeError, match="must be tensors"):
+        count_correct([1.0, 2.0], torch.tensor([1, 0]))
+    with pytest.raises(ValueError, match="same number of samples"):
+        count_correct(torch.zeros(3, 2), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="same number of samples"):
+        count_correct(torch.tensor(1.0), torch.tensor([1]))
+    with pytest.raises(ValueError, match=r"\(N,\), \(N, 1\) or \(N, C\)"):
+        count_correct(torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long))
+    with pytest.raises(ValueError, match="same number of samples"):  # one-hot targets
+        count_correct(torch.zeros(2, 3), torch.zeros(2, 3))
+
+
+# --- accuracy and loss count samples, not batches --------------------------------------------
+
+def _uneven_batches():
+    """Two batches: 4 samples all right, then 1 sample wrong. Per sample: 4/5 right."""
+    right = torch.eye(3)[[0, 1, 2, 0]] * 5
+    wrong = torch.eye(3)[[1]] * 5
+    return [(right, torch.tensor([0, 1, 2, 0])), (wrong, torch.tensor([0]))]
+
+
+def test_test_step_counts_samples_not_batches():
+    batches = _uneven_batches()
+    result = test_step(FixedLogits(), batches, nn.CrossEntropyLoss(), "cpu")
+    assert result["acc"] == pytest.approx(0.8)  # averaging the batches would give 0.5
+    all_logits = torch.cat([b[0] for b in batches])
+    all_targets = torch.cat([b[1] for b in batches])
+    expected = nn.functional.cross_entropy(all_logits, all_targets).item()
+    assert result["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_train_step_counts_samples_not_batches():
+    batches = _uneven_batches()
+    model = FixedLogits()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    result = train_step(model, batches, nn.CrossEntropyLoss(), optimizer, "cpu")
+    assert result["acc"] == pytest.approx(0.8)
+    all_logits = torch.cat([b[0] for b in batches])
+    expected = nn.functional.cross_entropy(all_logits, torch.cat([b[1] for b in batches]))
+    assert result["loss"] == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_train_and_test_step_agree_with_a_hand_computation_on_a_real_loader():
+    X, y = _blobs(50)  # batches of 16: 16, 16, 16, 2
+    model = _mlp()
+    loader = _loader(X, y)
+    with torch.no_grad():
+        logits = model(X)
+    expected_loss = nn.functional.cross_entropy(logits, y).item()
+    expected_acc = (logits.argmax(1) == y).float().mean().item()
+    result = test_step(model, loader, nn.CrossEntropyLoss(), "cpu")
+    assert result["loss"] == pytest.approx(expected_loss, rel=1e-5)
+    assert result["acc"] == pytest.approx(expected_acc)
+    # With a learning rate of 0 the weights never move, so training sees the same numbers.
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    trained = train_step(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
+    assert trained["loss"] == pytest.approx(expected_loss, rel=1e-5)
+    assert trained["acc"] == pytest.approx(expected_acc)
+
+
+# --- train_step ----------------------------------------------------------------------------
+
+def test_train_step_changes_the_weights_and_leaves_train_mode():
+    X, y = _blobs()
+    model = _mlp()
+    model.eval()
+    before = [p.clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_step(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu")
+    assert model.training
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_train_step_without_accuracy_returns_only_the_loss():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    result = train_step(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu",
+                        track_accuracy=False)
+    assert set(result) == {"loss"}
+
+
+def test_train_step_works_for_regression():
+    X = torch.linspace(0, 1, 20).unsqueeze(1)
+    model = nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    result = train_step(model, _loader(X, 2 * X), nn.MSELoss(), optimizer, "cpu",
+                        track_accuracy=False)
+    assert result["loss"] >= 0
+
+
+def test_train_step_rejects_bad_input():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        train_step(model, _loader(X, y), loss_fn, "adam", "cpu")
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        train_step(lambda x: x, _loader(X, y), loss_fn, optimizer, "cpu")
+    with pytest.raises(TypeError, match="iterable"):
+        train_step(model, 42, loss_fn, optimizer, "cpu")
+    with pytest.raises(TypeError, match="device"):
+        train_step(model, _loader(X, y), loss_fn, optimizer, "gpu")
+    with pytest.raises(ValueError, match="no samples"):
+        train_step(model, [], loss_fn, optimizer, "cpu")
+    with pytest.raises(ValueError, match="pair"):
+        train_step(model, [(X,)], loss_fn, optimizer, "cpu")
+    with pytest.raises(ValueError, match="reduction='mean'"):
+        train_step(model, _loader(X, y), nn.CrossEntropyLoss(reduction="none"), optimizer, "cpu")
+    with pytest.raises(RuntimeError):  # a shape error from the model itself is not hidden
+        train_step(model, [(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long))], loss_fn,
+                   optimizer, "cpu")
+
+
+# --- test_step -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("training", [True, False])
+def test_test_step_puts_the_mode_back_and_changes_nothing(training):
+    X, y = _blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.ReLU(), nn.Linear(16, 3))
+    model.train(training)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    first = test_step(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
+    second = test_step(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
+    assert first == second  # eval mode: dropout is off, so two passes agree exactly
+    assert model.training is training
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key])
+
+
+def test_test_step_puts_the_mode_back_after_an_error():
+    model = _mlp()
+    model.train()
+    with pytest.raises(RuntimeError):
+        test_step(model, [(torch.zeros(4, 5), torch.zeros(4, dtype=torch.long))],
+                  nn.CrossEntropyLoss(), "cpu")
+    assert model.training
+
+
+def test_test_step_rejects_bad_input():
+    model = _mlp()
+    with pytest.raises(ValueError, match="no samples"):
+        test_step(model, [], nn.CrossEntropyLoss(), "cpu")
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        test_step("model", [], nn.CrossEntropyLoss(), "cpu")
+    with pytest.raises(ValueError, match="0-dim tensor"):
+        X, y = _blobs()
+        test_step(model, _loader(X, y), lambda logits, targets: 1.0, "cpu")
+
+
+# --- predict -------------------------------------------------------------------------------
+
+def test_predict_returns_every_logit_in_order_on_the_cpu():
+    X, y = _blobs(50)
+    model = _mlp()
+    model.train()
+    logits, targets = predict(model, _loader(X, y, batch_size=16), "cpu")
+    with torch.no_grad():
+        expected = model(X)
+    assert logits.shape == (50, 3) and logits.device.type == "cpu"
+    assert torch.allclose(logits, expected, atol=1e-6)
+    assert torch.equal(targets, y)
+    assert model.training  # the mode it found
+
+
+def test_predict_rejects_bad_input():
+    with pytest.raises(ValueError, match="no samples"):
+        predict(_mlp(), [], "cpu")
+    with pytest.raises(TypeError, match="iterable"):
+        predict(_mlp(), None, "cpu")
+
+
+# --- fit -----------------------------------------------------------------------------------
+
+def test_fit_learns_and_returns_one_value_per_epoch():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    history = fit(model, _loader(X, y, shuffle=True), nn.CrossEntropyLoss(), optimizer, 5,
+                  "cpu", eval_loader=_loader(*_blobs(60, seed=1)), progress=False)
+    assert list(history) == ["train_loss", "train_acc", "eval_loss", "eval_acc"]
+    assert all(len(values) == 5 for values in history.values())
+    assert all(isinstance(v, float) for values in history.values() for v in values)
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["eval_acc"][-1] >= 0.95
+    assert all(0.0 <= a <= 1.0 for a in history["train_acc"] + history["eval_acc"])
+
+
+def test_fit_history_keys_without_eval_loader_or_accuracy():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 2, "cpu",
+                  progress=False)
+    assert list(history) == ["train_loss", "train_acc"]
+    history = fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 2, "cpu",
+                  eval_loader=_loader(X, y), track_accuracy=False, progress=False)
+    assert list(history) == ["train_loss", "eval_loss"]
+
+
+def test_fit_is_reproducible_with_the_same_seeds():
+    def run():
+        X, y = _blobs()
+        model = _mlp(seed=3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        return fit(model, _loader(X, y, shuffle=True, seed=7), nn.CrossEntropyLoss(),
+                   optimizer, 3, "cpu", eval_loader=_loader(X, y), progress=False)
+
+    assert run() == run()
+
+
+def test_fit_reads_numbers_once_per_epoch_not_once_per_batch(monkeypatch):
+    """`.item()` forces a GPU to finish its queued work: fit calls it a fixed number of
+    times per epoch, however many batches there are."""
+    calls = []
+    original = torch.Tensor.item
+
+    def counting_item(self):
+        calls.append(1)
+        return original(self)
+
+    X, y = _blobs(96)
+    for batch_size, expected_batches in [(48, 2), (8, 12)]:
+        model = _mlp()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # SGD itself never calls it
+        # a list of batches: a DataLoader itself reads one random seed per epoch with .item()
+        loader = list(_loader(X, y, batch_size=batch_size))
+        assert len(loader) == expected_batches
+        calls.clear()
+        monkeypatch.setattr(torch.Tensor, "item", counting_item)
+        fit(model, loader, nn.CrossEntropyLoss(), optimizer, 3, "cpu", eval_loader=loader,
+            progress=False)
+        monkeypatch.setattr(torch.Tensor, "item", original)
+        # train loss and accuracy, eval loss and accuracy: 4 reads per epoch, 3 epochs
+        assert len(calls) == 12, (batch_size, len(calls))
+
+
+def test_fit_steps_the_scheduler_once_per_epoch():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 3, "cpu", progress=False,
+        scheduler=scheduler)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.125)
+
+
+def test_fit_feeds_reduce_on_plateau_the_loss():
+    X, y = _blobs()
+    model = FixedLogits()  # its loss never changes: a plateau from the start
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.5)
+    fit(model, [(torch.eye(3)[y], y)], nn.CrossEntropyLoss(), optimizer, 3, "cpu",
+        eval_loader=[(torch.eye(3)[y], y)], progress=False, scheduler=scheduler)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.25)
+
+
+def test_fit_shows_a_progress_bar(capsys):
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 2, "cpu")
+    err = capsys.readouterr().err
+    assert "epochs" in err and "2/2" in err and "train_loss" in err
+
+
+def test_fit_moves_the_model_to_the_device():
+    model = _mlp().double()  # any change .to() would make is visible; the device is cpu here
+    X, y = _blobs()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, _loader(X.double(), y), nn.CrossEntropyLoss(), optimizer, 1,
+        torch.device("cpu"), progress=False)
+    assert next(model.parameters()).device.type == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_on_a_gpu_moves_the_model_and_the_batches():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 2, "cuda",
+                  eval_loader=_loader(X, y), progress=False)
+    assert next(model.parameters()).is_cuda
+    assert len(history["eval_acc"]) == 2
+    logits, targets = predict(model, _loader(X, y), "cuda")
+    assert logits.device.type == "cpu" and torch.equal(targets, y)
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 1.5, True, "3", None])
+def test_fit_rejects_bad_epochs(epochs):
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, epochs, "cpu")
+
+
+def test_fit_checks_every_argument_before_training():
+    X, y = _blobs()
+    model = _mlp()
+    before = [p.clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader, loss_fn = _loader(X, y), nn.CrossEntropyLoss()
+    other = torch.optim.SGD(_mlp().parameters(), lr=0.1)
+    bad_calls = [
+        (TypeError, "torch.nn.Module", ("model", loader, loss_fn, optimizer, 1, "cpu")),
+        (TypeError, "iterable", (model, 3, loss_fn, optimizer, 1, "cpu")),
+        (TypeError, "torch.optim.Optimizer", (model, loader, loss_fn, "sgd", 1, "cpu")),
+        (TypeError, "loss_fn must be callable", (model, loader, "ce", optimizer, 1, "cpu")),
+        (TypeError, "device", (model, loader, loss_fn, optimizer, 1, "gpu")),
+        (TypeError, "device", (model, loader, loss_fn, optimizer, 1, None)),
+        (TypeError, "eval_loader", (model, loader, loss_fn, optimizer, 1, "cpu", 7)),
+    ]
+    for error, message, args in bad_calls:
+        with pytest.raises(error, match=message):
+            fit(*args, progress=False)
+    with pytest.raises(TypeError, match="scheduler"):
+        fit(model, loader, loss_fn, optimizer, 1, "cpu", progress=False, scheduler="cosine")
+    with pytest.raises(ValueError, match="another optimizer"):
+        fit(model, loader, loss_fn, optimizer, 1, "cpu", progress=False,
+            scheduler=torch.optim.lr_scheduler.StepLR(other, step_size=1))
+    for a, b in zip(before, model.parameters(), strict=True):
+        assert torch.equal(a, b), "a bad argument must be refused before any training"
+
+
+def test_fit_with_a_one_shot_generator_says_it_ran_dry():
+    X, y = _blobs()
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = ((X[i:i + 30], y[i:i + 30]) for i in range(0, 90, 30))
+    with pytest.raises(ValueError, match="no samples"):  # epoch 2 finds the generator empty
+        fit(model, batches, nn.CrossEntropyLoss(), optimizer, 2, "cpu", progress=False)
+
+
+def test_engine_module_names_the_lesson_that_teaches_it():
+    for function in (engine.count_correct, engine.train_step, engine.test_step, engine.fit,
+                     engine.predict):
+        assert "Taught in" in function.__doc__
