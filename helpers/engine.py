@@ -1,7 +1,8 @@
 """A tiny training engine: the loops notebooks 02-04 write by hand, written once.
 
-Taught in 05_computer_vision ("From hand-written loops to helpers.engine"); the loops it
-packages are explained step by step in 02_xor_classifier and 03_workflow_regression.
+Taught in 05_computer_vision (sections 15-17: the loop written once more, then
+``helpers.engine``); the loops it packages are explained step by step in 02_xor_classifier
+and 03_workflow_regression.
 """
 
 from __future__ import annotations
