@@ -77,6 +77,18 @@ def _mean_loss(loss_fn: LossFn, logits: torch.Tensor, targets: torch.Tensor) -> 
     return loss
 
 
+def _per_sample(
+    total_loss: torch.Tensor, correct: torch.Tensor, seen: int, track_accuracy: bool
+) -> dict[str, float]:
+    """Turn the sums of one pass into per-sample means: the only ``.item()`` calls of a pass."""
+    if seen == 0:
+        raise ValueError("the loader yielded no samples")
+    result = {"loss": total_loss.item() / seen}
+    if track_accuracy:
+        result["acc"] = correct.item() / seen
+    return result
+
+
 def train_step(
     model: nn.Module,
     loader: Iterable,
@@ -110,12 +122,7 @@ def train_step(
         if track_accuracy:
             correct += count_correct(logits.detach(), targets)
         seen += n
-    if seen == 0:
-        raise ValueError("the loader yielded no samples")
-    result = {"loss": total_loss.item() / seen}
-    if track_accuracy:
-        result["acc"] = correct.item() / seen
-    return result
+    return _per_sample(total_loss, correct, seen, track_accuracy)
 
 
 @torch.inference_mode()
@@ -147,12 +154,7 @@ def test_step(
             seen += n
     finally:
         model.train(was_training)
-    if seen == 0:
-        raise ValueError("the loader yielded no samples")
-    result = {"loss": total_loss.item() / seen}
-    if track_accuracy:
-        result["acc"] = correct.item() / seen
-    return result
+    return _per_sample(total_loss, correct, seen, track_accuracy)
 
 
 test_step.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
