@@ -12,13 +12,18 @@ from pathlib import Path
 
 import pytest
 
-# Warnings would otherwise name a random temporary file; the debugger would warn on 3.11.
-os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-# Small models spend most of their time handing work between OpenMP threads; with the
-# default busy-wait policy that hand-off slows down badly when other processes share the
-# CPU. Outputs are the same either way.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The environment of every notebook kernel; tools/run_notebooks.py uses the same settings.
+KERNEL_ENV = {
+    # Warnings would otherwise name a random temporary file; the debugger would warn on 3.11.
+    "IPYKERNEL_CELL_NAME": "<IPY-INPUT>",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    # Small models spend most of their time handing work between OpenMP threads; with the
+    # default busy-wait policy that hand-off slows down badly when other processes share
+    # the CPU. Outputs are the same either way.
+    "OMP_WAIT_POLICY": "PASSIVE",
+}
+for _name, _value in KERNEL_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
 

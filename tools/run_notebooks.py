@@ -25,6 +25,8 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from conftest import KERNEL_ENV  # noqa: E402
 
 
 def run(path: Path, timeout: int) -> float:
@@ -53,10 +55,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args()
 
-    os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    # Busy-waiting OpenMP threads slow small models badly on a shared CPU (see conftest.py).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    for name, value in KERNEL_ENV.items():  # the kernel settings pytest --nbval uses
+        os.environ.setdefault(name, value)
     paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
     for path in paths:
         if not path.is_file() or path.suffix != ".ipynb":
