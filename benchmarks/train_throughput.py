@@ -98,12 +98,6 @@ def notebook_chunk(model, batches, optimizer, loss_fn, device, scheduler=None) -
     fit(model, batches, loss_fn, optimizer, 1, device, progress=False, scheduler=scheduler)
 
 
-def endless(make_loader) -> Iterator:
-    """Batches from fresh (reshuffled) passes over ``make_loader()``, for ever."""
-    while True:
-        yield from make_loader()
-
-
 class Way:
     """One way of training: a model, its optimizer and batches, trained chunk by chunk."""
 
@@ -113,28 +107,28 @@ class Way:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
         self.scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, CHUNKS)
                           if cosine_schedule else None)
-        self.batches = endless(make_loader)
+        self.served = 0  # images handed out so far
+        self.batches = self._serve(make_loader)
         self.chunk_fn, self.device, self.loss_fn = chunk_fn, device, loss_fn
         self.seconds: list[float] = []
         self.images: list[int] = []  # images served in each timed chunk
 
-    def train(self, steps: int, timed: bool = True) -> None:
-        served = [0]
-
-        def counted(batches):
-            for X, y in batches:
-                served[0] += len(y)
+    def _serve(self, make_loader) -> Iterator:
+        """Batches from fresh (reshuffled) passes over ``make_loader()``, for ever, counted."""
+        while True:
+            for X, y in make_loader():
+                self.served += len(y)
                 yield X, y
 
-        start = time.perf_counter()
-        self.chunk_fn(self.model, counted(itertools.islice(self.batches, steps)),
-                      self.optimizer, self.loss_fn, self.device,
-                      self.scheduler if timed else None)
+    def train(self, steps: int, timed: bool = True) -> None:
+        served, start = self.served, time.perf_counter()
+        self.chunk_fn(self.model, itertools.islice(self.batches, steps), self.optimizer,
+                      self.loss_fn, self.device, self.scheduler if timed else None)
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         if timed:
             self.seconds.append(time.perf_counter() - start)
-            self.images.append(served[0])
+            self.images.append(self.served - served)
 
 
 def main() -> int:
