@@ -56,7 +56,7 @@ from torchvision import datasets, transforms
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing helpers
 
-from helpers import data_root, fit, get_device, seeded_generator, set_seed, test_step  # noqa: E402
+from helpers import data_root, fit, get_device, seeded_generator, set_seed, evaluate  # noqa: E402
 
 NOTEBOOK = REPO / "notebooks" / "05_computer_vision.ipynb"
 SEEDS_BATCH_SIZE = 32  # what the seed notes use
@@ -207,7 +207,7 @@ def main() -> int:
         images, total = sum(way.images), sum(way.seconds)
         chunk_rates = [n / t for n, t in zip(way.images, way.seconds, strict=True)]
         rates[way.name] = statistics.median(chunk_rates)
-        test = test_step(way.model, DataLoader(test_sets[way.name], batch_size=1000), loss_fn,
+        test = evaluate(way.model, DataLoader(test_sets[way.name], batch_size=1000), loss_fn,
                          device)
         accuracy[way.name] = test["acc"]
         print(f"{way.name:<12}: batch {way.batch_size:>3}, {images:>6,} images in "

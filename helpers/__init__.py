@@ -3,12 +3,13 @@ notebook teaches what it does."""
 
 from helpers.data import DownloadError, data_root, download_and_extract, sha256_of
 from helpers.device import get_device, seed_worker, seeded_generator, set_seed
-from helpers.engine import count_correct, fit, predict, test_step, train_step
+from helpers.engine import count_correct, evaluate, fit, predict, train_one_epoch
+from helpers.notebook import CaughtError, expect_error, progress_bar
 from helpers.plotting import (
     confusion_counts,
     plot_classes_2d,
     plot_confusion_matrix,
-    plot_decision_boundaries,
+    plot_decision_boundaries_side_by_side,
     plot_decision_boundary,
     plot_history,
     plot_image_grid,
@@ -17,26 +18,29 @@ from helpers.plotting import (
 )
 
 __all__ = [
-    "DownloadError",
+    "CaughtError",
     "confusion_counts",
     "count_correct",
     "data_root",
     "download_and_extract",
+    "DownloadError",
+    "evaluate",
+    "expect_error",
     "fit",
     "get_device",
     "plot_classes_2d",
     "plot_confusion_matrix",
-    "plot_decision_boundaries",
+    "plot_decision_boundaries_side_by_side",
     "plot_decision_boundary",
     "plot_history",
     "plot_image_grid",
     "plot_predictions",
     "predict",
+    "progress_bar",
     "seed_worker",
     "seeded_generator",
     "set_seed",
     "sha256_of",
-    "test_step",
     "to_numpy",
-    "train_step",
+    "train_one_epoch",
 ]

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from helpers.notebook import progress_bar
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -46,7 +48,7 @@ def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return (preds == targets.reshape(-1).long()).sum()
 
 
-def _check(model: Any, loader: Any, device: Any) -> torch.device:
+def _check_model_loader_device(model: Any, loader: Any, device: Any) -> torch.device:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(loader, Iterable):
@@ -89,7 +91,7 @@ def _per_sample(
     return result
 
 
-def train_step(
+def train_one_epoch(
     model: nn.Module,
     loader: Iterable,
     loss_fn: LossFn,
@@ -104,7 +106,7 @@ def train_step(
     it is. Loss and correct counts are summed on the device and read once at the end.
     Taught in 05_computer_vision (and, by hand, in 02_xor_classifier).
     """
-    device = _check(model, loader, device)
+    device = _check_model_loader_device(model, loader, device)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     model.train()
@@ -126,7 +128,7 @@ def train_step(
 
 
 @torch.inference_mode()
-def test_step(
+def evaluate(
     model: nn.Module,
     loader: Iterable,
     loss_fn: LossFn,
@@ -138,7 +140,7 @@ def test_step(
 
     The model's train/eval mode is put back afterwards. Taught in 05_computer_vision.
     """
-    device = _check(model, loader, device)
+    device = _check_model_loader_device(model, loader, device)
     was_training = model.training
     model.eval()
     total_loss = torch.zeros((), device=device)
@@ -157,7 +159,6 @@ def test_step(
     return _per_sample(total_loss, correct, seen, track_accuracy)
 
 
-test_step.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
 
 
 def fit(
@@ -186,11 +187,9 @@ def fit(
     Raises:
         TypeError / ValueError: bad arguments, with what was expected and what came.
     """
-    from tqdm.auto import tqdm
-
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    device = _check(model, train_loader, device)
+    device = _check_model_loader_device(model, train_loader, device)
     # Check everything before the first epoch, so a typo does not cost a training run.
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
@@ -213,14 +212,14 @@ def fit(
     if eval_loader is not None:
         keys += ["eval_loss"] + (["eval_acc"] if track_accuracy else [])
     history: dict[str, list[float]] = {key: [] for key in keys}
-    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress)
+    bar = progress_bar(range(1, epochs + 1), desc="epochs", disable=not progress)
     for _ in bar:
-        train = train_step(model, train_loader, loss_fn, optimizer, device,
+        train = train_one_epoch(model, train_loader, loss_fn, optimizer, device,
                            track_accuracy=track_accuracy)
         for name, value in train.items():
             history[f"train_{name}"].append(value)
         if eval_loader is not None:
-            evaluation = test_step(model, eval_loader, loss_fn, device,
+            evaluation = evaluate(model, eval_loader, loss_fn, device,
                                    track_accuracy=track_accuracy)
             for name, value in evaluation.items():
                 history[f"eval_{name}"].append(value)
@@ -241,7 +240,7 @@ def predict(
     Runs in eval and inference mode and puts the model's mode back. Taught in
     05_computer_vision (confusion matrix, most confused pairs).
     """
-    device = _check(model, loader, device)
+    device = _check_model_loader_device(model, loader, device)
     was_training = model.training
     model.eval()
     all_logits, all_targets = [], []

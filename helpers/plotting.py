@@ -397,7 +397,7 @@ def plot_confusion_matrix(
     return fig
 
 
-def plot_decision_boundaries(
+def plot_decision_boundaries_side_by_side(
     models: Mapping[str, torch.nn.Module],
     X: ArrayLike,
     y: ArrayLike,

@@ -66,3 +66,59 @@ def test_colab_cell_installs_helpers_from_the_repository(tmp_path):
     module_file, root = result.stdout.split()
     assert Path(module_file).is_relative_to(site)
     assert Path(root) == (tmp_path / "data").resolve()
+
+
+# --- one home for the repository URL (pyproject.toml) --------------------------------------
+
+sys.path.insert(0, str(REPO / "tools"))
+import set_repo_url  # noqa: E402
+
+
+def test_every_notebook_installs_from_the_url_in_pyproject():
+    wanted = set_repo_url.colab_cell(set_repo_url.repo_url())
+    paths = set_repo_url.notebooks()
+    assert len(paths) >= 7
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        assert first.source == wanted, (
+            f"{path.name}: its Colab cell disagrees with pyproject.toml's Repository URL; "
+            "run python tools/set_repo_url.py"
+        )
+
+
+def test_readme_has_an_open_in_colab_link_per_lesson_built_from_the_same_url():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    url = set_repo_url.repo_url()
+    for path in NOTEBOOKS:
+        link = set_repo_url.colab_link(url, f"notebooks/{path.name}")
+        assert f"]({link})" in readme, f"README lacks the Colab link {link}"
+    assert set_repo_url.sync(url, check=True) == []
+
+
+def test_set_repo_url_rewrites_a_fork_and_check_fails_before(tmp_path, monkeypatch):
+    """Changing only pyproject makes --check fail; the script then brings everything in line."""
+    fork = tmp_path / "fork"
+    (fork / "notebooks").mkdir(parents=True)
+    (fork / "tools").mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        (fork / name).write_text((REPO / name).read_text())
+    for path in NOTEBOOKS:
+        (fork / "notebooks" / path.name).write_text(path.read_text())
+    monkeypatch.setattr(set_repo_url, "REPO", fork)
+    monkeypatch.setattr(set_repo_url, "PYPROJECT", fork / "pyproject.toml")
+    monkeypatch.setattr(set_repo_url, "README", fork / "README.md")
+    text = (fork / "pyproject.toml").read_text()
+    new = "https://github.com/someone/my-fork"
+    (fork / "pyproject.toml").write_text(set_repo_url.URL_LINE.sub(
+        lambda m: m[1] + new + m[3], text))
+    stale = set_repo_url.sync(new, check=True)
+    assert "README.md" in stale and len(stale) == len(NOTEBOOKS) + 1
+    set_repo_url.sync(new, check=False)
+    assert set_repo_url.sync(new, check=True) == []
+    assert "someone/my-fork/blob/main/notebooks/00_tensors.ipynb" in (fork / "README.md").read_text()
+
+
+def test_colab_link_rejects_a_url_colab_cannot_open():
+    with pytest.raises(ValueError, match="github.com/OWNER/REPO"):
+        set_repo_url.colab_link("https://gitlab.com/a/b", "notebooks/00_tensors.ipynb")

@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import engine
-from helpers.engine import count_correct, fit, predict, test_step, train_step
+from helpers.engine import count_correct, fit, predict, evaluate, train_one_epoch
 
 
 class FixedLogits(nn.Module):
@@ -81,7 +81,7 @@ def _uneven_batches():
 
 def test_test_step_counts_samples_not_batches():
     batches = _uneven_batches()
-    result = test_step(FixedLogits(), batches, nn.CrossEntropyLoss(), "cpu")
+    result = evaluate(FixedLogits(), batches, nn.CrossEntropyLoss(), "cpu")
     assert result["acc"] == pytest.approx(0.8)  # averaging the batches would give 0.5
     all_logits = torch.cat([b[0] for b in batches])
     all_targets = torch.cat([b[1] for b in batches])
@@ -93,7 +93,7 @@ def test_train_step_counts_samples_not_batches():
     batches = _uneven_batches()
     model = FixedLogits()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = train_step(model, batches, nn.CrossEntropyLoss(), optimizer, "cpu")
+    result = train_one_epoch(model, batches, nn.CrossEntropyLoss(), optimizer, "cpu")
     assert result["acc"] == pytest.approx(0.8)
     all_logits = torch.cat([b[0] for b in batches])
     expected = nn.functional.cross_entropy(all_logits, torch.cat([b[1] for b in batches]))
@@ -108,17 +108,17 @@ def test_train_and_test_step_agree_with_a_hand_computation_on_a_real_loader():
         logits = model(X)
     expected_loss = nn.functional.cross_entropy(logits, y).item()
     expected_acc = (logits.argmax(1) == y).float().mean().item()
-    result = test_step(model, loader, nn.CrossEntropyLoss(), "cpu")
+    result = evaluate(model, loader, nn.CrossEntropyLoss(), "cpu")
     assert result["loss"] == pytest.approx(expected_loss, rel=1e-5)
     assert result["acc"] == pytest.approx(expected_acc)
     # With a learning rate of 0 the weights never move, so training sees the same numbers.
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
-    trained = train_step(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
+    trained = train_one_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
     assert trained["loss"] == pytest.approx(expected_loss, rel=1e-5)
     assert trained["acc"] == pytest.approx(expected_acc)
 
 
-# --- train_step ----------------------------------------------------------------------------
+# --- train_one_epoch ----------------------------------------------------------------------------
 
 def test_train_step_changes_the_weights_and_leaves_train_mode():
     X, y = _blobs()
@@ -126,7 +126,7 @@ def test_train_step_changes_the_weights_and_leaves_train_mode():
     model.eval()
     before = [p.clone() for p in model.parameters()]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    train_step(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu")
+    train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu")
     assert model.training
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
@@ -135,7 +135,7 @@ def test_train_step_without_accuracy_returns_only_the_loss():
     X, y = _blobs()
     model = _mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = train_step(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu",
+    result = train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, "cpu",
                         track_accuracy=False)
     assert set(result) == {"loss"}
 
@@ -144,7 +144,7 @@ def test_train_step_works_for_regression():
     X = torch.linspace(0, 1, 20).unsqueeze(1)
     model = nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = train_step(model, _loader(X, 2 * X), nn.MSELoss(), optimizer, "cpu",
+    result = train_one_epoch(model, _loader(X, 2 * X), nn.MSELoss(), optimizer, "cpu",
                         track_accuracy=False)
     assert result["loss"] >= 0
 
@@ -155,25 +155,25 @@ def test_train_step_rejects_bad_input():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
     with pytest.raises(TypeError, match="torch.optim.Optimizer"):
-        train_step(model, _loader(X, y), loss_fn, "adam", "cpu")
+        train_one_epoch(model, _loader(X, y), loss_fn, "adam", "cpu")
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        train_step(lambda x: x, _loader(X, y), loss_fn, optimizer, "cpu")
+        train_one_epoch(lambda x: x, _loader(X, y), loss_fn, optimizer, "cpu")
     with pytest.raises(TypeError, match="iterable"):
-        train_step(model, 42, loss_fn, optimizer, "cpu")
+        train_one_epoch(model, 42, loss_fn, optimizer, "cpu")
     with pytest.raises(TypeError, match="device"):
-        train_step(model, _loader(X, y), loss_fn, optimizer, "gpu")
+        train_one_epoch(model, _loader(X, y), loss_fn, optimizer, "gpu")
     with pytest.raises(ValueError, match="no samples"):
-        train_step(model, [], loss_fn, optimizer, "cpu")
+        train_one_epoch(model, [], loss_fn, optimizer, "cpu")
     with pytest.raises(ValueError, match="pair"):
-        train_step(model, [(X,)], loss_fn, optimizer, "cpu")
+        train_one_epoch(model, [(X,)], loss_fn, optimizer, "cpu")
     with pytest.raises(ValueError, match="reduction='mean'"):
-        train_step(model, _loader(X, y), nn.CrossEntropyLoss(reduction="none"), optimizer, "cpu")
+        train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(reduction="none"), optimizer, "cpu")
     with pytest.raises(RuntimeError):  # a shape error from the model itself is not hidden
-        train_step(model, [(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long))], loss_fn,
+        train_one_epoch(model, [(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long))], loss_fn,
                    optimizer, "cpu")
 
 
-# --- test_step -----------------------------------------------------------------------------
+# --- evaluate -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("training", [True, False])
 def test_test_step_puts_the_mode_back_and_changes_nothing(training):
@@ -181,8 +181,8 @@ def test_test_step_puts_the_mode_back_and_changes_nothing(training):
     model = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.ReLU(), nn.Linear(16, 3))
     model.train(training)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    first = test_step(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
-    second = test_step(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
+    first = evaluate(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
+    second = evaluate(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
     assert first == second  # eval mode: dropout is off, so two passes agree exactly
     assert model.training is training
     for key, value in model.state_dict().items():
@@ -193,7 +193,7 @@ def test_test_step_puts_the_mode_back_after_an_error():
     model = _mlp()
     model.train()
     with pytest.raises(RuntimeError):
-        test_step(model, [(torch.zeros(4, 5), torch.zeros(4, dtype=torch.long))],
+        evaluate(model, [(torch.zeros(4, 5), torch.zeros(4, dtype=torch.long))],
                   nn.CrossEntropyLoss(), "cpu")
     assert model.training
 
@@ -201,12 +201,12 @@ def test_test_step_puts_the_mode_back_after_an_error():
 def test_test_step_rejects_bad_input():
     model = _mlp()
     with pytest.raises(ValueError, match="no samples"):
-        test_step(model, [], nn.CrossEntropyLoss(), "cpu")
+        evaluate(model, [], nn.CrossEntropyLoss(), "cpu")
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        test_step("model", [], nn.CrossEntropyLoss(), "cpu")
+        evaluate("model", [], nn.CrossEntropyLoss(), "cpu")
     with pytest.raises(ValueError, match="0-dim tensor"):
         X, y = _blobs()
-        test_step(model, _loader(X, y), lambda logits, targets: 1.0, "cpu")
+        evaluate(model, _loader(X, y), lambda logits, targets: 1.0, "cpu")
 
 
 # --- predict -------------------------------------------------------------------------------
@@ -394,6 +394,6 @@ def test_fit_with_a_one_shot_generator_says_it_ran_dry():
 
 
 def test_engine_module_names_the_lesson_that_teaches_it():
-    for function in (engine.count_correct, engine.train_step, engine.test_step, engine.fit,
+    for function in (engine.count_correct, engine.train_one_epoch, engine.evaluate, engine.fit,
                      engine.predict):
         assert "Taught in" in function.__doc__

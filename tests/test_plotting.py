@@ -293,14 +293,14 @@ def test_plot_confusion_matrix_needs_two_classes():
         plotting.plot_confusion_matrix([0], [0], ["only"])
 
 
-# --- plot_decision_boundaries --------------------------------------------------------------
+# --- plot_decision_boundaries_side_by_side --------------------------------------------------------------
 
 def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
     X, y = _points()
     models = {"linear": nn.Linear(2, 1), "mlp": nn.Sequential(nn.Linear(2, 4), nn.ReLU(),
                                                               nn.Linear(4, 1))}
     models["mlp"].train()
-    fig = plotting.plot_decision_boundaries(models, X, y, resolution=20, suptitle="s",
+    fig = plotting.plot_decision_boundaries_side_by_side(models, X, y, resolution=20, suptitle="s",
                                             class_names=["left", "right"])
     assert isinstance(fig, Figure)
     assert [ax.get_title() for ax in fig.axes] == ["linear", "mlp"]
@@ -313,8 +313,8 @@ def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
 def test_plot_decision_boundaries_rejects_bad_input():
     X, y = _points()
     with pytest.raises(TypeError, match="dict of title -> model"):
-        plotting.plot_decision_boundaries([nn.Linear(2, 1)], X, y)
+        plotting.plot_decision_boundaries_side_by_side([nn.Linear(2, 1)], X, y)
     with pytest.raises(ValueError, match="empty"):
-        plotting.plot_decision_boundaries({}, X, y)
+        plotting.plot_decision_boundaries_side_by_side({}, X, y)
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        plotting.plot_decision_boundaries({"f": lambda x: x}, X, y)
+        plotting.plot_decision_boundaries_side_by_side({"f": lambda x: x}, X, y)
