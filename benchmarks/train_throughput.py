@@ -56,7 +56,7 @@ from torchvision import datasets, transforms
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing helpers
 
-from helpers import data_root, fit, get_device, seeded_generator, set_seed, evaluate  # noqa: E402
+from helpers import data_root, evaluate, fit, get_device, seeded_generator, set_seed  # noqa: E402
 
 NOTEBOOK = REPO / "notebooks" / "05_computer_vision.ipynb"
 SEEDS_BATCH_SIZE = 32  # what the seed notes use

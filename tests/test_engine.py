@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import engine
-from helpers.engine import count_correct, fit, predict, evaluate, train_one_epoch
+from helpers.engine import count_correct, evaluate, fit, predict, train_one_epoch
 
 
 class FixedLogits(nn.Module):
