@@ -42,7 +42,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_collection_finish(session):
-    """Nothing is skipped silently: with --nbval over notebooks/, every notebook is collected."""
+    """Nothing is skipped silently: with --nbval over notebooks/, every lesson and solutions
+    notebook is collected."""
     config = session.config
     if not config.getoption("nbval", default=False):
         return
@@ -51,6 +52,7 @@ def pytest_collection_finish(session):
     if notebooks_dir not in asked:
         return
     collected = {Path(str(item.fspath)).resolve() for item in session.items}
-    missing = [p.name for p in sorted(notebooks_dir.glob("*.ipynb")) if p.resolve() not in collected]
+    expected = sorted(notebooks_dir.glob("*.ipynb")) + sorted(notebooks_dir.glob("solutions/*.ipynb"))
+    missing = [str(p.relative_to(notebooks_dir)) for p in expected if p.resolve() not in collected]
     if missing:
         raise pytest.UsageError(f"nbval collected no cells from: {', '.join(missing)}")

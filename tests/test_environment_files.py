@@ -1,4 +1,4 @@
-"""requirements.txt and environment.yml must list the same packages with the same ranges."""
+"""requirements.txt and environment.yml pin the same packages to the same, tested versions."""
 
 from __future__ import annotations
 
@@ -56,8 +56,70 @@ def test_ranges_admit_the_pinned_torch_and_torchvision():
     assert "0.29.1" in SpecifierSet(req["torchvision"])
 
 
+DIRECT_DEPENDENCIES = [
+    "torch", "torchvision", "numpy", "matplotlib", "seaborn", "pandas", "scikit-learn", "tqdm",
+    "ipywidgets", "tensorboard", "torchinfo", "pillow", "jupyterlab", "ipykernel", "nbformat",
+    "nbclient", "nbconvert", "nbval", "pytest", "ruff", "selenium",
+]
+
+
 def test_the_lesson_packages_are_listed():
     req = _requirements()
-    for name in ["torch", "torchvision", "jupyterlab", "matplotlib", "seaborn", "nbval",
-                 "torchinfo", "tqdm", "scikit-learn", "tensorboard", "ipywidgets"]:
+    for name in DIRECT_DEPENDENCIES:
         assert name in req, f"{name} missing from requirements.txt"
+
+
+def test_every_direct_dependency_is_pinned_exactly():
+    """A range lets a future release change what the stored outputs show."""
+    for source, packages in (("requirements.txt", _requirements()),
+                             ("environment.yml", _environment())):
+        assert "-e ." in packages, f"{source}: the helpers package (-e .) is missing"
+        for name, spec in packages.items():
+            if name != "-e .":
+                assert re.fullmatch(r"==\d+(\.\d+)*", spec), (
+                    f"{source}: {name}{spec} is not an exact pin (name==X.Y.Z); "
+                    "run python tools/refresh_pins.py"
+                )
+
+
+def _floor():
+    return _parse((REPO / "requirements-floor.txt").read_text().splitlines())
+
+
+def test_the_floor_pins_an_older_torch_and_torchvision_only():
+    from packaging.version import Version
+
+    floor, req = _floor(), _requirements()
+    assert set(floor) == {"torch", "torchvision"}, sorted(floor)
+    for name in floor:
+        assert re.fullmatch(r"==\d+(\.\d+)*", floor[name]), f"{name}{floor[name]}: pin exactly"
+        assert Version(floor[name][2:]) < Version(req[name][2:]), f"{name}: floor not older"
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert f'"torch>={floor["torch"][2:]}"' in pyproject, "pyproject must require the floor torch"
+
+
+def test_pins_are_what_this_environment_runs():
+    """The stored outputs were made with the pinned set; CI installs exactly it."""
+    import importlib.metadata
+
+    floor = _floor()
+    for name, spec in _requirements().items():
+        if name in floor and f"=={importlib.metadata.version(name)}" == floor[name]:
+            continue  # the floor environment (.ci/run's second one) runs the floor's torch
+        if name != "-e .":
+            assert f"=={importlib.metadata.version(name)}" == spec, (
+                f"{name}: pinned {spec}, installed {importlib.metadata.version(name)}; "
+                "reinstall with pip install -r requirements.txt, or refresh the pins"
+            )
+
+
+def test_python_versions_agree():
+    """pyproject, environment.yml and the README claim one Python range."""
+    import tomllib
+
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == ">=3.11", requires
+    env = (REPO / "environment.yml").read_text()
+    assert re.search(r"^\s*- python=3\.11$", env, re.MULTILINE), "environment.yml: python=3.11"
+    readme = (REPO / "README.md").read_text()
+    assert "Python 3.11" in readme, "README must state the tested Python (3.11)"

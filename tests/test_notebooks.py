@@ -10,9 +10,15 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+LESSONS = sorted((REPO / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((REPO / "notebooks" / "solutions").glob("*.ipynb"))
+NOTEBOOKS = LESSONS + SOLUTIONS  # every check below that takes `notebook` runs on both
 NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
-ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "raises-exception"}
+# No raises-exception: deliberate errors are caught by helpers.expect_error, so "Run All"
+# runs every cell in editors that ignore the tag (Colab, VS Code, Positron).
+ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip"}
+# A progress bar's text form: "epochs:  40%|####      | 2/5 [...]"
+BAR = re.compile(r"(\d+)%\|[^|\n]*\|\s*(\d+)/(\d+)")
 SKIP_REASON_KEY = "nbval_skip_reason"
 
 
@@ -35,7 +41,7 @@ def test_there_are_notebooks():
 
 def test_numbered_without_gaps():
     numbers = []
-    for path in NOTEBOOKS:
+    for path in LESSONS:
         match = NAME.match(path.name)
         assert match, f"{path.name}: expected a name like 00_topic.ipynb"
         numbers.append(int(match.group(1)))
@@ -60,16 +66,51 @@ def test_executed_in_order_from_a_fresh_kernel(notebook):
     )
 
 
-def test_errors_only_where_tagged(notebook):
+def test_no_stored_errors_and_no_raises_exception_tag(notebook):
+    """Deliberate errors are shown through helpers.expect_error, never left uncaught."""
     path, nb = notebook
     for i, cell in enumerate(_code_cells(nb)):
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        tagged = "raises-exception" in _tags(cell)
-        assert bool(errors) == tagged, (
-            f"{path.name} code cell {i + 1}: "
-            + ("an error is stored without the raises-exception tag" if errors
-               else "tagged raises-exception but stores no error")
+        assert not errors, (
+            f"{path.name} code cell {i + 1}: a stored error; show deliberate errors with "
+            "`with helpers.expect_error(...)`"
         )
+        assert "raises-exception" not in _tags(cell), (
+            f"{path.name} code cell {i + 1}: the raises-exception tag is retired "
+            "(Colab and VS Code ignore it); use helpers.expect_error"
+        )
+
+
+def _bar_states(text: str) -> list[tuple[int, int, int]]:
+    """The progress-bar states a stored text ends on: per line, the last redraw after '\\r'."""
+    states = []
+    for line in text.split("\n"):
+        redraws = [part for part in line.split("\r") if part.strip()]
+        if redraws:
+            states += [(int(m[1]), int(m[2]), int(m[3])) for m in BAR.finditer(redraws[-1])]
+    return states
+
+
+def test_bar_pattern_reads_a_finished_and_an_unfinished_bar():
+    assert _bar_states("epochs: 100%|##########| 6/6 [00:03<00:00]") == [(100, 6, 6)]
+    assert _bar_states("epochs:   0%|          | 0/6 [00:00<?, ?it/s]") == [(0, 0, 6)]
+    assert _bar_states("a:  50%|#  | 1/2\ra: 100%|###| 2/2\n") == [(100, 2, 2)]
+
+
+def test_no_stored_progress_bar_below_100_percent(notebook):
+    """On GitHub, nbviewer or the site, a stored bar must read as a finished run."""
+    path, nb = notebook
+    for i, cell in enumerate(_code_cells(nb)):
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                text = out.text
+            else:
+                text = out.get("data", {}).get("text/plain", "")
+            for percent, done, total in _bar_states(text):
+                assert percent == 100 and done == total, (
+                    f"{path.name} code cell {i + 1}: a stored progress bar reads {percent}% "
+                    f"({done}/{total}); use helpers.progress_bar (or fit), which stores 100%"
+                )
 
 
 def test_tags_are_known_and_skips_have_reasons(notebook):
@@ -110,8 +151,9 @@ def test_outputs_are_clean(notebook):
                     )
 
 
-def test_opening_cell_introduces_the_lesson(notebook):
-    path, nb = notebook
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_opening_cell_introduces_the_lesson(path):
+    nb = nbformat.read(path, as_version=4)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), (
         f"{path.name}: the first cell must be a markdown title"
