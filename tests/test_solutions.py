@@ -94,3 +94,10 @@ def test_no_solutions_without_a_lesson():
     lessons = {solutions_path(p).name for p in LESSONS}
     orphans = [p.name for p in SOLUTIONS_DIR.glob("*.ipynb") if p.name not in lessons]
     assert not orphans, f"solutions notebooks without a lesson: {orphans}"
+
+
+def test_readme_links_every_solutions_notebook():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for lesson in LESSONS:
+        link = f"](notebooks/solutions/{solutions_path(lesson).name})"
+        assert link in readme, f"README's lesson table lacks {link}"

@@ -2,7 +2,7 @@
 
 This is how every stored output in notebooks/ is produced (never by hand):
 
-    python tools/run_notebooks.py                      # all notebooks
+    python tools/run_notebooks.py                      # all lessons and solutions
     python tools/run_notebooks.py notebooks/00_tensors.ipynb
     python tools/run_notebooks.py --mirror ../shared/data   # offline: a temporary copy of a data mirror
 
@@ -50,14 +50,16 @@ def run(path: Path, timeout: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="default: notebooks/*.ipynb and notebooks/solutions/*.ipynb")
     parser.add_argument("--mirror", type=Path, help="copy this data folder and use the copy")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args()
 
     for name, value in KERNEL_ENV.items():  # the kernel settings pytest --nbval uses
         os.environ.setdefault(name, value)
-    paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or (sorted((REPO / "notebooks").glob("*.ipynb"))
+                               + sorted((REPO / "notebooks" / "solutions").glob("*.ipynb")))
     for path in paths:
         if not path.is_file() or path.suffix != ".ipynb":
             parser.error(f"expected an existing .ipynb file, got {path}")
