@@ -60,6 +60,7 @@ DIRECT_DEPENDENCIES = [
     "torch", "torchvision", "numpy", "matplotlib", "seaborn", "pandas", "scikit-learn", "tqdm",
     "ipywidgets", "tensorboard", "torchinfo", "pillow", "jupyterlab", "ipykernel", "nbformat",
     "nbclient", "nbconvert", "nbval", "pytest", "ruff", "selenium",
+    "setuptools",  # builds helpers without build isolation, as the Colab cell does
 ]
 
 

@@ -75,6 +75,8 @@ def test_every_lesson_has_solutions_that_match_its_exercises(lesson):
     )
     assert f"(../{lesson.name})" in first.source, f"{path.name}: link back to ../{lesson.name}"
     sections = solution_sections(nb)
+    heading_text = {(int(m[1]), m[2].rstrip(".")): c.source for c in nb.cells
+                    if c.cell_type == "markdown" and (m := SOLUTION_HEADING.match(c.source))}
     assert [key for key, _ in sections] == exercises, (
         f"{path.name}: sections {[key for key, _ in sections]} do not match the lesson's "
         f"exercises {exercises}"
@@ -84,9 +86,12 @@ def test_every_lesson_has_solutions_that_match_its_exercises(lesson):
         assert re.search(r"^\s*assert\b", code, re.MULTILINE), (
             f"{path.name}, exercise {number} ({title}): no assert checks the answer"
         )
-        first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), None)
-        assert first_code is not None and first_code > 0, (
-            f"{path.name}, exercise {number}: the solution is explained before its code"
+        first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+        before_code = [heading_text[(number, title)]] + [c.source for c in cells[:first_code]]
+        words = len(re.sub(r"^## .*$", "", "\n".join(before_code), flags=re.MULTILINE).split())
+        assert words >= 20, (
+            f"{path.name}, exercise {number}: restate the exercise and explain the solution "
+            f"in prose before its code ({words} words there)"
         )
 
 
