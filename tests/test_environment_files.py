@@ -61,6 +61,8 @@ DIRECT_DEPENDENCIES = [
     "ipywidgets", "tensorboard", "torchinfo", "pillow", "jupyterlab", "ipykernel", "nbformat",
     "nbclient", "nbconvert", "nbval", "pytest", "ruff", "selenium",
     "setuptools",  # builds helpers without build isolation, as the Colab cell does
+    "sphinx", "myst-nb", "myst-parser", "sphinx-book-theme", "pydata-sphinx-theme",
+    "sphinx-mathjax-offline", "codespell",  # the website and the prose checks
 ]
 
 
