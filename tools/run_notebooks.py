@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -42,6 +43,10 @@ def run(path: Path, timeout: int) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    # A cell's prints arrive in as many stream messages as the kernel happened to flush;
+    # store them as one output per stream, so reruns give stable diffs (nbval joins them
+    # anyway when it compares).
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
     tmp = path.with_name(f".{path.name}.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
