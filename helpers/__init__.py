@@ -1,20 +1,28 @@
 """Shared code of the PyTorch tutorial notebooks. Each name says in its docstring which
-notebook teaches what it does."""
+notebook teaches what it does.
+
+The plotting names are loaded on first use (``from helpers import plot_history`` works as
+usual): ``import helpers`` alone does not import matplotlib's pyplot, which costs time and
+picks a plotting backend, in code that draws nothing.
+"""
+
+from typing import Any
 
 from helpers.data import DownloadError, data_root, download_and_extract, sha256_of
-from helpers.device import get_device, seed_worker, seeded_generator, set_seed
+from helpers.device import get_device, seeded_generator, set_seed
 from helpers.engine import count_correct, evaluate, fit, predict, train_one_epoch
 from helpers.notebook import CaughtError, expect_error, progress_bar
-from helpers.plotting import (
-    confusion_counts,
-    plot_classes_2d,
-    plot_confusion_matrix,
-    plot_decision_boundaries_side_by_side,
-    plot_decision_boundary,
-    plot_history,
-    plot_image_grid,
-    plot_predictions,
-    to_numpy,
+
+_PLOTTING_NAMES = (
+    "confusion_counts",
+    "plot_classes_2d",
+    "plot_confusion_matrix",
+    "plot_decision_boundaries_side_by_side",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_image_grid",
+    "plot_predictions",
+    "to_numpy",
 )
 
 __all__ = [
@@ -37,10 +45,25 @@ __all__ = [
     "plot_predictions",
     "predict",
     "progress_bar",
-    "seed_worker",
     "seeded_generator",
     "set_seed",
     "sha256_of",
     "to_numpy",
     "train_one_epoch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``helpers.plotting`` the first time one of its names is asked for."""
+    if name == "plotting" or name in _PLOTTING_NAMES:
+        import importlib
+
+        plotting = importlib.import_module("helpers.plotting")
+        value = plotting if name == "plotting" else getattr(plotting, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PLOTTING_NAMES) | {"plotting"})

@@ -1,4 +1,4 @@
-"""Device choice and seeding.
+"""Device choice, seeding, and a model's train/eval mode put back after use.
 
 Taught in 00_tensors (devices, reproducibility) and used by every later notebook.
 """
@@ -6,6 +6,8 @@ Taught in 00_tensors (devices, reproducibility) and used by every later notebook
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -13,7 +15,8 @@ import torch
 _MAX_SEED = 2**32 - 1
 
 
-def _check_seed(seed: object) -> int:
+def _seed_as_uint32(seed: object) -> int:
+    """Return ``seed`` as an int if it is an integer in [0, 2**32 - 1]; raise otherwise."""
     # bool is an int subclass; True as a seed is almost always a mistake.
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
@@ -45,7 +48,9 @@ def set_seed(seed: int = 42) -> None:
     Seeds Python's ``random``, NumPy's global generator and PyTorch on the CPU and on all
     GPUs, and asks cuDNN for deterministic kernels (``deterministic=True``,
     ``benchmark=False``). DataLoaders that shuffle still need their own generator: see
-    :func:`seeded_generator`. Taught in 00_tensors ("Reproducibility").
+    :func:`seeded_generator`. DataLoader worker processes need nothing more: PyTorch seeds
+    ``random``, torch and NumPy in each worker from the loader's own seed.
+    Taught in 00_tensors ("Reproducibility").
 
     Args:
         seed: an integer between 0 and 2**32 - 1.
@@ -54,11 +59,11 @@ def set_seed(seed: int = 42) -> None:
         TypeError: if ``seed`` is not an integer.
         ValueError: if ``seed`` is out of range.
     """
-    seed = _check_seed(seed)
+    seed = _seed_as_uint32(seed)
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)  # the CPU generator and, lazily, every CUDA device's
-    torch.cuda.manual_seed_all(seed)
+    torch.manual_seed(seed)  # the CPU generator (and, in current PyTorch, the GPUs too)
+    torch.cuda.manual_seed_all(seed)  # said explicitly: lazily applied if CUDA starts later
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
 
@@ -75,17 +80,28 @@ def seeded_generator(seed: int = 42) -> torch.Generator:
         ValueError: if ``seed`` is out of range.
     """
     generator = torch.Generator()
-    generator.manual_seed(_check_seed(seed))
+    generator.manual_seed(_seed_as_uint32(seed))
     return generator
 
 
-def seed_worker(worker_id: int) -> None:
-    """``worker_init_fn`` for DataLoader worker processes.
+@contextmanager
+def mode_restored(model: torch.nn.Module, training: bool | None = None) -> Iterator[None]:
+    """Within the ``with`` block, ``model`` may change mode; afterwards every submodule's
+    train/eval flag is what it was before, even after an error.
 
-    PyTorch seeds each worker's torch generator; this seeds NumPy and ``random`` in the
-    worker from it too, so augmentations that use them are reproducible.
-    Taught in 06_custom_datasets ("Worker processes").
+    With ``training=False`` (``True``) the model is switched to eval (train) mode for the
+    block. Flags are restored one submodule at a time, so a model that keeps a part in eval
+    mode on purpose (a frozen BatchNorm) gets exactly that back. Used by the evaluation
+    loops of ``helpers.engine`` and by ``helpers.plotting.plot_decision_boundary``; what
+    ``model.eval()`` changes is taught in 03_workflow_regression.
     """
-    worker_seed = torch.initial_seed() % 2**32
-    np.random.seed(worker_seed)
-    random.seed(worker_seed)
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    flags = [(module, module.training) for module in model.modules()]
+    try:
+        if training is not None:
+            model.train(training)
+        yield
+    finally:
+        for module, flag in flags:
+            module.training = flag

@@ -1,13 +1,17 @@
 """Every figure that more than one notebook draws.
 
-Each function accepts PyTorch tensors (on any device) or NumPy arrays, returns the
-matplotlib ``Figure`` it drew on, and puts back whatever it changed (a model's device and
-train/eval mode).
+Each function accepts PyTorch tensors (on any device, any dtype including bfloat16) or
+NumPy arrays, returns the matplotlib ``Figure`` it drew on, and puts back whatever it
+changed (a model's device and train/eval mode). Input is checked before anything is
+drawn, and a figure made here is closed again if drawing fails, so an error never leaves
+a blank or half-drawn figure under the traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -16,13 +20,24 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from helpers.device import mode_restored
+
 ArrayLike = torch.Tensor | np.ndarray | Sequence[Any]
 
 
 def to_numpy(x: ArrayLike) -> np.ndarray:
-    """Return ``x`` as a NumPy array: tensors are detached and copied to the CPU first."""
+    """Return ``x`` as a NumPy array: tensors are detached and copied to the CPU first.
+
+    Tensor dtypes NumPy lacks (``bfloat16``, the float8 types) become ``float32``.
+    """
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
+        t = x.detach().cpu().resolve_conj().resolve_neg()
+        try:
+            return t.numpy()
+        except TypeError:  # "Got unsupported ScalarType BFloat16" and the like
+            if t.is_floating_point():
+                return t.float().numpy()
+            raise
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (list, tuple)):
@@ -30,20 +45,71 @@ def to_numpy(x: ArrayLike) -> np.ndarray:
     raise TypeError(f"expected a torch.Tensor, a NumPy array or a list, got {type(x).__name__}")
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+@contextmanager
+def _new_or_given_axes(ax: Axes | None, figsize: tuple[float, float]) -> Iterator[tuple[Figure, Axes]]:
+    """Yield ``(figure, axes)``: ``ax`` and its figure, or a new figure that is closed
+    again if drawing on it fails (a figure the caller gave is never closed)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.get_figure(), ax
+        with _closed_on_error(fig):
+            yield fig, ax
+    else:
+        yield ax.get_figure(), ax
 
 
-def _points_and_labels(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    X_np, y_np = to_numpy(X), to_numpy(y).reshape(-1)
+@contextmanager
+def _closed_on_error(fig: Figure) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        plt.close(fig)
+        raise
+
+
+def _class_labels(y: ArrayLike, name: str = "y") -> np.ndarray:
+    """``y`` flattened to int64 class labels; raise unless every value is a whole number >= 0.
+
+    Integer and bool arrays pass; float arrays pass when every value is whole (0., 1., 2.).
+    """
+    values = to_numpy(y).reshape(-1)
+    if values.dtype == np.bool_:
+        return values.astype(np.int64)
+    if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {values.dtype}")
+    if np.issubdtype(values.dtype, np.floating):
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            raise ValueError(
+                f"{name} must hold whole-number class labels (0, 1, 2, ...), got "
+                f"{values[bad][0].item()!r}; round probabilities to labels first"
+            )
+    if len(values) and values.min() < 0:
+        raise ValueError(f"{name} must hold class labels 0, 1, 2, ..., got {values.min().item()!r}")
+    return values.astype(np.int64)
+
+
+def _points_and_labels(
+    X: ArrayLike, y: ArrayLike, class_names: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``X`` is ``(N, 2)``, ``y`` has N whole-number labels >= 0 and every label has
+    a name in ``class_names`` (when given); return both as arrays."""
+    X_np = to_numpy(X)
     if X_np.ndim != 2 or X_np.shape[1] != 2:
         raise ValueError(f"X must have shape (N, 2), got {tuple(X_np.shape)}")
+    y_np = _class_labels(y)
     if len(y_np) != len(X_np):
         raise ValueError(f"X has {len(X_np)} points but y has {len(y_np)} labels")
-    return X_np, y_np
+    if class_names is not None and len(y_np) and int(y_np.max()) >= len(class_names):
+        raise ValueError(
+            f"class_names has {len(class_names)} names but y holds label {int(y_np.max())}"
+        )
+    return X_np.astype(np.float64, copy=False), y_np
+
+
+def _class_colors(n_classes: int) -> list:
+    """The colour of each class 0..n_classes-1: tab10's, cycling past ten classes."""
+    cmap = plt.get_cmap("tab10")
+    return [cmap(k % 10) for k in range(n_classes)]
 
 
 def _scatter_classes(
@@ -53,18 +119,15 @@ def _scatter_classes(
 
     The colour follows the label's value, not its position among the labels present, so a
     class keeps its colour in every figure: binary labels (0 and 1 only) are blue and red,
-    matching the blue-to-red shading of ``plot_decision_boundary``; more classes use tab10.
+    matching the blue-to-red shading of ``plot_decision_boundary``; more classes use tab10,
+    as its multi-class shading does.
     """
     labels = np.unique(y_np)
-    if class_names is not None and len(labels) and int(labels.max()) >= len(class_names):
-        raise ValueError(
-            f"class_names has {len(class_names)} names but y holds label {int(labels.max())}"
-        )
     binary = set(labels.tolist()) <= {0, 1}
-    cmap = plt.get_cmap("tab10")
+    colors = _class_colors(int(labels.max()) + 1) if len(labels) else []
     for label in labels:
         mask = y_np == label
-        color = ("tab:blue", "tab:red")[int(label)] if binary else cmap(int(label) % 10)
+        color = ("tab:blue", "tab:red")[int(label)] if binary else colors[int(label)]
         name = class_names[int(label)] if class_names is not None else f"class {int(label)}"
         ax.scatter(X_np[mask, 0], X_np[mask, 1], s=size, color=color, label=name,
                    edgecolors="white", linewidths=0.3)
@@ -84,27 +147,35 @@ def plot_classes_2d(
 
     Args:
         X: points, shape ``(N, 2)``.
-        y: integer (or 0./1. float) class labels, shape ``(N,)`` or ``(N, 1)``.
+        y: integer (or whole-number float) class labels, shape ``(N,)`` or ``(N, 1)``.
         ax: an Axes to draw on; a new figure is made when ``None``.
         title: the Axes title.
         class_names: a name per class, in label order.
 
     Raises:
-        ValueError: if ``X`` is not ``(N, 2)``, ``y`` has another length, or a label has
-            no name in ``class_names``.
+        ValueError: if ``X`` is not ``(N, 2)``, ``y`` has another length, a label is
+            negative or not a whole number, or a label has no name in ``class_names``.
     """
-    X_np, y_np = _points_and_labels(X, y)
+    X_np, y_np = _points_and_labels(X, y, class_names)
     own_figure = ax is None
-    fig, ax = _axes(ax, (5, 5))
-    _scatter_classes(ax, X_np, y_np, class_names, size=14)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
-        fig.tight_layout()
+    with _new_or_given_axes(ax, (5, 5)) as (fig, ax):
+        _scatter_classes(ax, X_np, y_np, class_names, size=14)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        if title:
+            ax.set_title(title)
+        ax.legend(loc="best", fontsize="small")
+        if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
+            fig.tight_layout()
     return fig
+
+
+def _model_device_and_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Where the model's first parameter (or buffer) lives, and the float dtype to feed it."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    device = tensor.device if tensor is not None else torch.device("cpu")
+    dtype = tensor.dtype if tensor is not None and tensor.is_floating_point() else torch.float32
+    return device, dtype
 
 
 @torch.no_grad()
@@ -118,13 +189,16 @@ def plot_decision_boundary(
     class_names: Sequence[str] | None = None,
     resolution: int = 200,
     margin: float = 0.25,
+    colorbar: bool = True,
 ) -> Figure:
     """Colour the input plane by what ``model`` predicts there, and draw the points on top.
 
-    A model with one output is read as binary (a logit: the colour is the sigmoid
-    probability and the line is where it crosses 0.5); a model with C > 1 outputs is read
-    as C-class logits (the colour is the argmax). The grid is evaluated on the model's own
-    device, in eval mode; the model's mode is put back afterwards.
+    A model with one output is read as binary (a logit: the shading is the sigmoid
+    probability of class 1, read off a colour bar, and the black line is where it crosses
+    0.5); a model with C > 1 outputs is read as C-class logits (the shading is the argmax,
+    in the colours of the points, and the colour bar names the classes). The grid is
+    evaluated on the model's own device and dtype, in eval mode; the model stays where it
+    is and every submodule's train/eval mode is put back afterwards.
 
     Taught in 02_xor_classifier; used again in 04_classification.
 
@@ -134,58 +208,79 @@ def plot_decision_boundary(
         y: their labels.
         ax: an Axes to draw on; a new figure is made when ``None``.
         title: the Axes title.
-        class_names: a name per class, in label order (the legend).
+        class_names: a name per class, in label order (the legend and the colour bar).
         resolution: grid points per axis.
         margin: how far past the data the plane extends.
+        colorbar: draw a colour bar beside the plane: the probability scale ``P(class 1)``
+            (binary; its black tick marks 0.5, the line) or the colour of each class.
+
+    Raises:
+        TypeError / ValueError: not a model, bad points or labels (as
+            :func:`plot_classes_2d`), a resolution below 2, or outputs of another shape.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(resolution, int) or resolution < 2:
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
-    X_np, y_np = _points_and_labels(X, y)
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    X_np, y_np = _points_and_labels(X, y, class_names)
+    if not len(X_np):
+        raise ValueError("X holds no points: nothing sets the plotted range")
+    device, dtype = _model_device_and_dtype(model)
 
     (x_min, y_min), (x_max, y_max) = X_np.min(axis=0) - margin, X_np.max(axis=0) + margin
-    xs = np.linspace(x_min, x_max, resolution)
-    ys = np.linspace(y_min, y_max, resolution)
-    xx, yy = np.meshgrid(xs, ys)
+    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution),
+                         np.linspace(y_min, y_max, resolution))
     grid = torch.from_numpy(np.column_stack([xx.ravel(), yy.ravel()])).to(device, dtype)
-
-    was_training = model.training
-    model.eval()
-    try:
+    with mode_restored(model, training=False):
         logits = model(grid)
-    finally:
-        model.train(was_training)
+    if not isinstance(logits, torch.Tensor) or logits.ndim not in (1, 2) \
+            or logits.shape[0] != len(grid):
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(
+            f"model must map (N, 2) points to (N,), (N, 1) or (N, C) logits; "
+            f"for {len(grid)} points it returned {shape}"
+        )
     logits = logits.float().cpu()
-    if logits.ndim == 1 or logits.shape[-1] == 1:
+    binary = logits.ndim == 1 or logits.shape[1] == 1
+    if binary:
         values = torch.sigmoid(logits.reshape(-1)).numpy().reshape(xx.shape)
-        binary = True
     else:
-        values = logits.argmax(dim=-1).numpy().reshape(xx.shape)
-        binary = False
+        values = logits.argmax(dim=1).numpy().reshape(xx.shape)
+        n_classes = logits.shape[1]
 
     own_figure = ax is None
-    fig, ax = _axes(ax, (5, 5))
-    if binary:
-        ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.3)
-        ax.contour(xx, yy, values, levels=[0.5], colors="black", linewidths=1)
-    else:
-        n_classes = logits.shape[-1]
-        ax.contourf(xx, yy, values, levels=np.arange(n_classes + 1) - 0.5, cmap="tab10",
-                    vmin=-0.5, vmax=9.5, alpha=0.3)
-    _scatter_classes(ax, X_np, y_np, class_names, size=12)
-    ax.set_xlim(x_min, x_max)
-    ax.set_ylim(y_min, y_max)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.legend(loc="best", fontsize="small")
-    if title:
-        ax.set_title(title)
-    if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
-        fig.tight_layout()
+    with _new_or_given_axes(ax, (5.8, 5)) as (fig, ax):
+        if binary:
+            shading = ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                                  alpha=0.3)
+            ax.contour(xx, yy, values, levels=[0.5], colors="black", linewidths=1)
+        else:
+            shading = ax.contourf(xx, yy, values, levels=np.arange(n_classes + 1) - 0.5,
+                                  colors=_class_colors(n_classes), alpha=0.35)
+        _scatter_classes(ax, X_np, y_np, class_names, size=12)
+        if colorbar:
+            bar = fig.colorbar(shading, ax=ax, fraction=0.046, pad=0.04)
+            if binary:
+                has_name = class_names is not None and len(class_names) > 1
+                bar.set_label(f"P({class_names[1] if has_name else 'class 1'})")
+                bar.set_ticks([0, 0.25, 0.5, 0.75, 1])
+                bar.ax.axhline(0.5, color="black", linewidth=1)
+            else:
+                names = (list(class_names)[:n_classes]
+                         if class_names is not None and len(class_names) >= n_classes
+                         else [f"class {k}" for k in range(n_classes)])
+                bar.set_label("predicted class")
+                bar.set_ticks(np.arange(n_classes))
+                bar.set_ticklabels([str(name) for name in names])
+        ax.set_xlim(x_min, x_max)
+        ax.set_ylim(y_min, y_max)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.legend(loc="best", fontsize="small")
+        if title:
+            ax.set_title(title)
+        if own_figure:  # labels inside the canvas, also where it is saved as is (TensorBoard)
+            fig.tight_layout()
     return fig
 
 
@@ -214,20 +309,20 @@ def plot_predictions(
         raise ValueError(f"train_x has {len(tx)} values but train_y has {len(ty)}")
     if len(vx) != len(vy):
         raise ValueError(f"test_x has {len(vx)} values but test_y has {len(vy)}")
-    fig, ax = _axes(ax, (7, 4.5))
-    ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
-    ax.scatter(vx, vy, s=12, c="tab:green", label="test data")
-    if predictions is not None:
-        p = to_numpy(predictions).reshape(-1)
-        if len(p) != len(vx):
-            raise ValueError(f"predictions has {len(p)} values but test_x has {len(vx)}")
-        # crosses, so a prediction that hits its target does not hide the test point
-        ax.scatter(vx, p, s=36, c="tab:red", marker="x", label="predictions")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
+    p = None if predictions is None else to_numpy(predictions).reshape(-1)
+    if p is not None and len(p) != len(vx):
+        raise ValueError(f"predictions has {len(p)} values but test_x has {len(vx)}")
+    with _new_or_given_axes(ax, (7, 4.5)) as (fig, ax):
+        ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
+        ax.scatter(vx, vy, s=12, c="tab:green", label="test data")
+        if p is not None:
+            # crosses, so a prediction that hits its target does not hide the test point
+            ax.scatter(vx, p, s=36, c="tab:red", marker="x", label="predictions")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        if title:
+            ax.set_title(title)
+        ax.legend(loc="best")
     return fig
 
 
@@ -254,22 +349,55 @@ def plot_history(
         raise ValueError(
             f"history needs keys containing 'loss' or 'acc', got {sorted(history)}"
         )
+    curves = {}
+    for key in loss_keys + acc_keys:
+        try:
+            curves[key] = [float(v) for v in history[key]]
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"history[{key!r}] must be a list of numbers ({exc})") from exc
     panels = [("loss", loss_keys), ("accuracy", acc_keys)]
     panels = [(name, keys) for name, keys in panels if keys]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    for ax, (name, keys) in zip(axes[0], panels, strict=True):
-        for key in keys:
-            values = [float(v) for v in history[key]]
-            ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) <= 30 else None,
-                    markersize=3, label=key)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.legend(loc="best")
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+    with _closed_on_error(fig):
+        for ax, (name, keys) in zip(axes[0], panels, strict=True):
+            for key in keys:
+                values = curves[key]
+                ax.plot(range(1, len(values) + 1), values,
+                        marker="o" if len(values) <= 30 else None, markersize=3, label=key)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(name)
+            ax.legend(loc="best")
+            ax.grid(alpha=0.3)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
     return fig
+
+
+def _image_array(img: Any, index: int) -> np.ndarray:
+    """One image as an HW or HWC array that ``imshow`` draws as meant; raise if it is none."""
+    if isinstance(img, torch.Tensor):
+        img = to_numpy(img)
+        if img.ndim == 3:  # tensors are CHW
+            img = img.transpose(1, 2, 0)
+    else:
+        if hasattr(img, "getbands") and hasattr(img, "convert"):  # a PIL image
+            if img.mode not in ("L", "RGB", "RGBA"):  # palette, 1-bit, CMYK, 16-bit ...
+                img = img.convert("RGB")
+        img = np.asarray(img)
+        if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3, 4):
+            img = img.transpose(1, 2, 0)  # a CHW array -> HWC
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] not in (3, 4)):
+        raise ValueError(f"image {index} has shape {img.shape}; expected HW, CHW or HWC")
+    if img.dtype == np.bool_:
+        img = img.astype(np.float32)
+    if np.issubdtype(img.dtype, np.floating):
+        return np.clip(img, 0.0, 1.0)
+    if np.issubdtype(img.dtype, np.integer):
+        return np.clip(img, 0, 255).astype(np.uint8)
+    raise TypeError(f"image {index} has dtype {img.dtype}; expected numbers")
 
 
 def plot_image_grid(
@@ -287,15 +415,16 @@ def plot_image_grid(
     Accepts a ``(N, C, H, W)`` or ``(N, H, W)`` tensor or array, or a list of CHW tensors,
     HWC or CHW arrays or PIL images. Single-channel images are drawn in grey on a fixed
     scale, black = 0 and white = 1 (floats) or 255 (integers), so a faint digit looks faint
-    rather than stretched to full contrast. Float images are clipped to [0, 1]: un-normalise
-    them first. Taught in 05_computer_vision; used in 06_custom_datasets.
+    rather than stretched to full contrast. Float images are clipped to [0, 1] (un-normalise
+    them first), integer images to [0, 255]. Taught in 05_computer_vision; used in
+    06_custom_datasets.
 
     Raises:
         TypeError / ValueError: not images, no images, or titles/colours of another length.
     """
     if isinstance(images, (torch.Tensor, np.ndarray)):
         items = [images[i] for i in range(len(images))]
-    elif isinstance(images, Sequence):
+    elif isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
         items = list(images)
     else:
         raise TypeError(f"images must be a tensor, an array or a list, got {type(images).__name__}")
@@ -305,43 +434,30 @@ def plot_image_grid(
         raise ValueError(f"got {len(items)} images but {len(titles)} titles")
     if title_colors is not None and len(title_colors) != len(items):
         raise ValueError(f"got {len(items)} images but {len(title_colors)} title colors")
-    if not isinstance(ncols, int) or ncols < 1:
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}")
-    ncols = min(ncols, len(items))
-    nrows = -(-len(items) // ncols)
+    arrays = [_image_array(img, i) for i, img in enumerate(items)]
+    ncols = min(ncols, len(arrays))
+    nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False,
                              figsize=(figsize_per_image * ncols, figsize_per_image * nrows + 0.3))
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= len(items):
-            continue
-        img = items[i]
-        if isinstance(img, torch.Tensor):
-            img = img.detach().cpu()
-            if img.ndim == 3:  # CHW -> HWC
-                img = img.permute(1, 2, 0)
-            img = img.numpy()
-        else:
-            img = np.asarray(img)
-            if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3, 4):
-                img = img.transpose(1, 2, 0)  # a CHW array -> HWC
-        if img.ndim == 3 and img.shape[-1] == 1:
-            img = img[..., 0]
-        if img.ndim not in (2, 3):
-            raise ValueError(f"image {i} has shape {img.shape}; expected HW, CHW or HWC")
-        if np.issubdtype(img.dtype, np.floating):
-            img = np.clip(img, 0.0, 1.0)
-        if img.ndim == 2:  # a fixed grey scale, not stretched to this image's min and max
-            vmax = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
-            ax.imshow(img, cmap=cmap or "gray", vmin=0, vmax=vmax)
-        else:
-            ax.imshow(img)
-        if titles is not None:
-            color = title_colors[i] if title_colors is not None else "black"
-            ax.set_title(titles[i], fontsize=9, color=color)
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
+    with _closed_on_error(fig):
+        for i, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if i >= len(arrays):
+                continue
+            img = arrays[i]
+            if img.ndim == 2:  # a fixed grey scale, not stretched to this image's min and max
+                vmax = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
+                ax.imshow(img, cmap=cmap or "gray", vmin=0, vmax=vmax)
+            else:
+                ax.imshow(img)
+            if titles is not None:
+                color = title_colors[i] if title_colors is not None else "black"
+                ax.set_title(titles[i], fontsize=9, color=color)
+        if suptitle:
+            fig.suptitle(suptitle)
+        fig.tight_layout()
     return fig
 
 
@@ -349,13 +465,20 @@ def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> 
     """Return the ``(num_classes, num_classes)`` confusion matrix: rows true, columns predicted.
 
     Taught in 04_classification.
+
+    Raises:
+        ValueError: labels of different lengths, or a label that is not a whole number in
+            ``0 .. num_classes - 1`` (0.7 is refused, not truncated to 0).
     """
-    t = to_numpy(y_true).reshape(-1).astype(np.int64)
-    p = to_numpy(y_pred).reshape(-1).astype(np.int64)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+            or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    t = _class_labels(y_true, "y_true")
+    p = _class_labels(y_pred, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} labels but y_pred has {len(p)}")
-    if len(t) and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
-        raise ValueError(f"labels must lie in 0..{num_classes - 1}")
+    if len(t) and max(t.max(), p.max()) >= num_classes:
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {max(t.max(), p.max()).item()}")
     return np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(
         num_classes, num_classes
     )
@@ -387,13 +510,13 @@ def plot_confusion_matrix(
     else:
         values, fmt = counts, "d"
     size = max(4.0, 0.6 * len(class_names) + 2)
-    fig, ax = _axes(ax, (size, size * 0.85))
-    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax, square=True,
-                xticklabels=class_names, yticklabels=class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    if title:
-        ax.set_title(title)
+    with _new_or_given_axes(ax, (size, size * 0.85)) as (fig, ax):
+        sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar=False, ax=ax, square=True,
+                    xticklabels=class_names, yticklabels=class_names)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        if title:
+            ax.set_title(title)
     return fig
 
 
@@ -409,8 +532,8 @@ def plot_decision_boundaries_side_by_side(
     """Draw several models' decision boundaries side by side, one panel per model.
 
     Each panel is :func:`plot_decision_boundary` on the same points, titled with the model's
-    key, so what different models learned can be compared at a glance. Every model keeps its
-    device and train/eval mode. Taught in 04_classification.
+    key and with its own colour bar, so what different models learned can be compared at a
+    glance. Every model keeps its device and train/eval mode. Taught in 04_classification.
 
     Args:
         models: ``{"title": model, ...}``, drawn left to right in that order.
@@ -424,11 +547,18 @@ def plot_decision_boundaries_side_by_side(
         raise TypeError(f"models must be a dict of title -> model, got {type(models).__name__}")
     if not models:
         raise ValueError("models is empty: nothing to draw")
-    fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 4.6), squeeze=False)
-    for ax, (name, model) in zip(axes[0], models.items(), strict=True):
-        plot_decision_boundary(model, X, y, ax=ax, title=str(name), class_names=class_names,
-                               resolution=resolution)
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
+    for name, model in models.items():
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(
+                f"models[{name!r}] must be a torch.nn.Module, got {type(model).__name__}"
+            )
+    _points_and_labels(X, y, class_names)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.4 * len(models), 4.6), squeeze=False)
+    with _closed_on_error(fig):
+        for ax, (name, model) in zip(axes[0], models.items(), strict=True):
+            plot_decision_boundary(model, X, y, ax=ax, title=str(name), class_names=class_names,
+                                   resolution=resolution)
+        if suptitle:
+            fig.suptitle(suptitle)
+        fig.tight_layout()
     return fig

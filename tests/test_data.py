@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import functools
+import errno
 import hashlib
 import http.server
 import io
+import os
+import socket
+import stat
 import tarfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,6 +21,16 @@ from helpers import data
 
 # --- data_root -----------------------------------------------------------------------------
 
+@pytest.fixture
+def fake_repo(tmp_path, monkeypatch):
+    """Make helpers believe it runs from a checkout at tmp_path/'repo' (nothing is created
+    in the real repository)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.setattr(data, "_repo_root", lambda: repo)
+    return repo
+
+
 def test_data_root_uses_the_environment_variable(tmp_path, monkeypatch):
     target = tmp_path / "somewhere" / "data"
     monkeypatch.setenv("TUTORIAL_DATA_DIR", str(target))
@@ -25,15 +39,39 @@ def test_data_root_uses_the_environment_variable(tmp_path, monkeypatch):
     assert root.is_dir()  # created if missing
 
 
-def test_data_root_defaults_to_data_in_the_repository(monkeypatch):
+def test_data_root_defaults_to_data_in_the_repository(fake_repo, monkeypatch):
     monkeypatch.delenv("TUTORIAL_DATA_DIR", raising=False)
-    repo = Path(data.__file__).resolve().parent.parent
-    assert data.data_root() == (repo / "data").resolve()
+    assert data.data_root() == (fake_repo / "data").resolve()
+    assert (fake_repo / "data").is_dir()
 
 
-def test_data_root_empty_variable_means_default(monkeypatch):
+def test_the_repository_root_is_found_from_a_checkout():
+    assert data._repo_root() == Path(data.__file__).resolve().parent.parent
+
+
+def test_data_root_empty_variable_means_default(fake_repo, monkeypatch):
     monkeypatch.setenv("TUTORIAL_DATA_DIR", "  ")
-    assert data.data_root().name == "data"
+    assert data.data_root() == (fake_repo / "data").resolve()
+
+
+@pytest.mark.parametrize("cwd", [".", "notebooks", "notebooks/solutions"])
+def test_a_relative_variable_is_taken_from_the_repository_root(fake_repo, monkeypatch, cwd):
+    # notebooks run in notebooks/ and notebooks/solutions/, the tests in the repository root:
+    # all of them must find the same folder
+    (fake_repo / cwd).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(fake_repo / cwd)
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", "mirror/data")
+    assert data.data_root() == (fake_repo / "mirror" / "data").resolve()
+
+
+def test_a_relative_variable_outside_a_checkout_is_taken_from_the_current_folder(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_repo_root", lambda: None)  # installed from a wheel (Colab)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", "rel")
+    assert data.data_root() == (tmp_path / "rel").resolve()
+    monkeypatch.delenv("TUTORIAL_DATA_DIR")
+    assert data.data_root() == (tmp_path / "data").resolve()
 
 
 def test_data_root_rejects_a_file(tmp_path, monkeypatch):
@@ -46,186 +84,458 @@ def test_data_root_rejects_a_file(tmp_path, monkeypatch):
 
 # --- archives and a local server -----------------------------------------------------------
 
-def _zip_bytes(members: dict[str, bytes]) -> bytes:
+def _zip_bytes(members: dict[str, bytes], symlink: str | None = None) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in members.items():
             zf.writestr(name, content)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
     return buffer.getvalue()
 
 
-def _tar_bytes(members: dict[str, bytes], symlink: tuple[str, str] | None = None) -> bytes:
+def _tar_bytes(members: dict[str, bytes], link: tuple[bytes, str, str] | None = None) -> bytes:
+    """A .tar.gz of ``members``; ``link`` = (type, name, target) adds a link member."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tf:
         for name, content in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
             tf.addfile(info, io.BytesIO(content))
-        if symlink:
-            info = tarfile.TarInfo(symlink[0])
-            info.type = tarfile.SYMTYPE
-            info.linkname = symlink[1]
+        if link:
+            info = tarfile.TarInfo(link[1])
+            info.type = link[0]
+            info.linkname = link[2]
             tf.addfile(info)
     return buffer.getvalue()
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output quiet
-        pass
+class Server:
+    """A local HTTP server: files from ``www``, plus routes that misbehave on purpose."""
+
+    def __init__(self, www: Path):
+        self.www = www
+        self.requests: list[str] = []
+        self.routes: dict[str, object] = {}
+        self.release = threading.Event()  # lets a stalled handler finish
+        self.url = ""
 
 
 @pytest.fixture
 def server(tmp_path):
-    """Serve tmp_path/'www' on 127.0.0.1; yields (folder, base_url, request_log)."""
+    """Serve tmp_path/'www' on 127.0.0.1 only; ``server.routes[path] = fn(handler)``
+    replaces a file with behaviour. Every wait in a handler is bounded."""
     www = tmp_path / "www"
     www.mkdir()
-    requests: list[str] = []
+    state = Server(www)
 
-    class Handler(_Handler):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(www), **kwargs)
+
+        def log_message(self, *args):  # keep the test output quiet
+            pass
+
         def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
+            state.requests.append(self.path)
+            route = state.routes.get(self.path)
+            if route is None:
+                super().do_GET()
+            else:
+                route(self)
 
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(www))
-    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
-        yield www, f"http://127.0.0.1:{httpd.server_address[1]}", requests
+        yield state
     finally:
+        state.release.set()
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    """An empty folder to download into (the server's files live elsewhere)."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder
 
 
 GOOD = {"pets/train/cats/a.txt": b"cat", "pets/train/dogs/b.txt": b"dog", "pets/README": b"hi"}
 
 
-def test_download_extracts_a_zip_and_strips_the_single_top_folder(server, tmp_path):
-    www, url, _ = server
+def test_download_extracts_a_zip_and_strips_the_single_top_folder(server, home):
     payload = _zip_bytes(GOOD)
-    (www / "pets.zip").write_bytes(payload)
-    dest = tmp_path / "root" / "pets"
-    result = data.download_and_extract(f"{url}/pets.zip", dest,
+    (server.www / "pets.zip").write_bytes(payload)
+    dest = home / "root" / "pets"  # root/ does not exist yet: made once the data is ready
+    result = data.download_and_extract(f"{server.url}/pets.zip", dest,
                                        sha256=hashlib.sha256(payload).hexdigest())
     assert result == dest
     assert (dest / "train" / "cats" / "a.txt").read_bytes() == b"cat"
     assert (dest / "README").read_bytes() == b"hi"
-    # nothing temporary is left next to the destination
+    # nothing temporary is left, next to the destination or in the folder that existed
     assert sorted(p.name for p in dest.parent.iterdir()) == ["pets"]
+    assert sorted(p.name for p in home.iterdir()) == ["root"]
 
 
-def test_download_extracts_a_tar_with_several_top_entries(server, tmp_path):
-    www, url, _ = server
-    (www / "flat.tar.gz").write_bytes(_tar_bytes({"a.txt": b"A", "sub/b.txt": b"B"}))
-    dest = tmp_path / "flat"
-    data.download_and_extract(f"{url}/flat.tar.gz", dest)
+def test_download_extracts_a_tar_with_several_top_entries_as_a_usual_folder(server, home):
+    (server.www / "flat.tar.gz").write_bytes(_tar_bytes({"a.txt": b"A", "sub/b.txt": b"B"}))
+    dest = home / "flat"
+    data.download_and_extract(f"{server.url}/flat.tar.gz", dest)
     assert (dest / "a.txt").read_bytes() == b"A"
     assert (dest / "sub" / "b.txt").read_bytes() == b"B"
+    (home / "usual").mkdir()
+    assert stat.S_IMODE(dest.stat().st_mode) == stat.S_IMODE((home / "usual").stat().st_mode)
 
 
-def test_second_call_skips_the_download(server, tmp_path):
-    www, url, requests = server
-    (www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    dest = tmp_path / "pets"
-    data.download_and_extract(f"{url}/pets.zip", dest)
-    data.download_and_extract(f"{url}/pets.zip", dest)
-    assert requests == ["/pets.zip"]
+def test_macos_metadata_is_left_out(server, home):
+    members = {**GOOD, "__MACOSX/pets/._README": b"meta", "pets/.DS_Store": b"meta"}
+    (server.www / "mac.zip").write_bytes(_zip_bytes(members))
+    dest = home / "pets"
+    data.download_and_extract(f"{server.url}/mac.zip", dest)
+    # __MACOSX/ left out, so pets/ is the single top folder and is stripped as usual
+    assert sorted(p.name for p in dest.iterdir()) == ["README", "train"]
 
 
-def test_an_empty_destination_folder_is_not_taken_for_data(server, tmp_path):
-    www, url, _ = server
-    (www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    dest = tmp_path / "pets"
+def test_second_call_skips_the_download(server, home):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    dest = home / "pets"
+    data.download_and_extract(f"{server.url}/pets.zip", dest)
+    data.download_and_extract(f"{server.url}/pets.zip", dest)
+    assert server.requests == ["/pets.zip"]
+
+
+def test_an_empty_destination_folder_is_not_taken_for_data(server, home):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    dest = home / "pets"
     dest.mkdir()
-    data.download_and_extract(f"{url}/pets.zip", dest)
+    data.download_and_extract(f"{server.url}/pets.zip", dest)
     assert (dest / "train" / "dogs" / "b.txt").exists()
 
 
-def test_wrong_checksum_raises_and_leaves_nothing(server, tmp_path):
-    www, url, _ = server
-    (www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    dest = tmp_path / "root" / "pets"
+def test_wrong_checksum_raises_and_creates_nothing(server, home):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    dest = home / "root" / "pets"
     with pytest.raises(ValueError, match="SHA-256 mismatch.*expected 0{64}"):
-        data.download_and_extract(f"{url}/pets.zip", dest, sha256="0" * 64)
-    assert not dest.exists()
-    assert list(dest.parent.iterdir()) == []
+        data.download_and_extract(f"{server.url}/pets.zip", dest, sha256="0" * 64)
+    assert list(home.iterdir()) == []  # not even root/
 
 
-@pytest.mark.parametrize("member", ["../evil.txt", "pets/../../evil.txt", "/tmp/evil.txt"])
-def test_zip_member_escaping_the_folder_is_refused(server, tmp_path, member):
-    www, url, _ = server
-    (www / "evil.zip").write_bytes(_zip_bytes({"ok.txt": b"ok", member: b"evil"}))
-    dest = tmp_path / "root" / "evil"
+@pytest.mark.parametrize(
+    "member",
+    ["../evil.txt", "pets/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt", "C:evil.txt",
+     "..\\evil.txt"],
+)
+def test_zip_member_escaping_the_folder_is_refused(server, home, member):
+    (server.www / "evil.zip").write_bytes(_zip_bytes({"ok.txt": b"ok", member: b"evil"}))
+    dest = home / "root" / "evil"
     with pytest.raises(ValueError, match="outside the destination"):
-        data.download_and_extract(f"{url}/evil.zip", dest)
-    assert not dest.exists()
-    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "root" / "evil.txt").exists()
-    assert list((tmp_path / "root").iterdir()) == []
+        data.download_and_extract(f"{server.url}/evil.zip", dest)
+    assert list(home.iterdir()) == []
 
 
-def test_tar_member_escaping_the_folder_is_refused(server, tmp_path):
-    www, url, _ = server
-    (www / "evil.tar.gz").write_bytes(_tar_bytes({"ok.txt": b"ok", "../evil.txt": b"x"}))
+def test_zip_symlink_is_refused(server, home):
+    (server.www / "link.zip").write_bytes(_zip_bytes({"ok.txt": b"ok"}, symlink="passwd"))
+    with pytest.raises(ValueError, match="'passwd': a symlink"):
+        data.download_and_extract(f"{server.url}/link.zip", home / "link")
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "/etc/evil.txt", "/evil.txt"])
+def test_tar_member_escaping_the_folder_is_refused(server, home, member):
+    (server.www / "evil.tar.gz").write_bytes(_tar_bytes({"ok.txt": b"ok", member: b"x"}))
     with pytest.raises(ValueError, match="outside the destination"):
-        data.download_and_extract(f"{url}/evil.tar.gz", tmp_path / "root" / "evil")
-    assert not (tmp_path / "root" / "evil.txt").exists()
+        data.download_and_extract(f"{server.url}/evil.tar.gz", home / "root" / "evil")
+    assert list(home.iterdir()) == []
 
 
-def test_tar_symlink_is_refused(server, tmp_path):
-    www, url, _ = server
-    (www / "link.tar.gz").write_bytes(_tar_bytes({"ok.txt": b"ok"}, symlink=("l", "/etc/passwd")))
-    dest = tmp_path / "link"
+@pytest.mark.parametrize(
+    "link", [(tarfile.SYMTYPE, "l", "/etc/passwd"), (tarfile.LNKTYPE, "hard", "/etc/passwd"),
+             (tarfile.LNKTYPE, "hard", "ok.txt")],
+)
+def test_tar_links_are_refused(server, home, link):
+    (server.www / "link.tar.gz").write_bytes(_tar_bytes({"ok.txt": b"ok"}, link=link))
+    dest = home / "link"
     with pytest.raises(ValueError, match="only regular files and folders"):
-        data.download_and_extract(f"{url}/link.tar.gz", dest)
-    assert not dest.exists()
+        data.download_and_extract(f"{server.url}/link.tar.gz", dest)
+    assert list(home.iterdir()) == []
 
 
-def test_not_an_archive_is_refused(server, tmp_path):
-    www, url, _ = server
-    (www / "page.html").write_text("<html>not an archive</html>")
-    dest = tmp_path / "page"
+def test_not_an_archive_is_refused(server, home):
+    (server.www / "page.html").write_text("<html>not an archive</html>")
+    dest = home / "page"
     with pytest.raises(ValueError, match="not a zip or tar archive"):
-        data.download_and_extract(f"{url}/page.html", dest)
-    assert not dest.exists()
+        data.download_and_extract(f"{server.url}/page.html", dest)
+    assert list(home.iterdir()) == []
 
 
-def test_http_error_names_the_url_and_the_variable(server, tmp_path):
-    _, url, _ = server
-    dest = tmp_path / "missing"
-    with pytest.raises(data.DownloadError, match=r"missing\.zip.*TUTORIAL_DATA_DIR"):
-        data.download_and_extract(f"{url}/missing.zip", dest)
-    assert not dest.exists()
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [("empty.zip", _zip_bytes({})), ("folder.zip", _zip_bytes({"only/": b""})),
+     ("empty.tar.gz", _tar_bytes({}))],
+)
+def test_an_archive_without_files_is_refused(server, home, name, payload):
+    (server.www / name).write_bytes(payload)
+    with pytest.raises(ValueError, match="holds no files"):
+        data.download_and_extract(f"{server.url}/{name}", home / "root" / "d")
+    assert list(home.iterdir()) == []
 
 
-def test_unreachable_url_raises_one_clear_error(tmp_path):
-    # Port 9 on 127.0.0.1 ("discard"): nothing listens there, so the connection is refused.
-    dest = tmp_path / "x"
-    with pytest.raises(data.DownloadError) as info:
-        data.download_and_extract("http://127.0.0.1:9/x.zip", dest, timeout=5)
-    assert "http://127.0.0.1:9/x.zip" in str(info.value)
-    assert "TUTORIAL_DATA_DIR" in str(info.value)
-    assert not dest.exists()
-    assert list(tmp_path.iterdir()) == []
+def test_a_name_that_is_a_file_and_a_folder_is_refused_by_name(server, home):
+    (server.www / "clash.zip").write_bytes(_zip_bytes({"a": b"file", "a/b": b"inside"}))
+    with pytest.raises(ValueError, match="'a/b': it needs 'a' to be a folder"):
+        data.download_and_extract(f"{server.url}/clash.zip", home / "clash")
+    assert list(home.iterdir()) == []
 
+
+def test_an_archive_that_unpacks_past_the_limit_is_refused(server, home):
+    payload = _zip_bytes({"zeros.bin": bytes(2_000_000)})  # about 2 kB on the wire
+    assert len(payload) < 10_000
+    (server.www / "bomb.zip").write_bytes(payload)
+    with pytest.raises(ValueError, match="2,000,000 bytes, more than the limit of 1,000,000"):
+        data.download_and_extract(f"{server.url}/bomb.zip", home / "bomb", max_bytes=1_000_000)
+    assert list(home.iterdir()) == []
+    data.download_and_extract(f"{server.url}/bomb.zip", home / "bomb")  # the default allows it
+    assert (home / "bomb" / "zeros.bin").stat().st_size == 2_000_000
+
+
+# --- network and disk failures ---------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_http_error_names_the_url_the_status_and_the_variable(server, home, status):
+    server.routes["/x.zip"] = lambda handler: handler.send_error(status)
+    with pytest.raises(data.DownloadError, match=rf"x\.zip: the server answered HTTP {status}"
+                                                 r".*TUTORIAL_DATA_DIR"):
+        data.download_and_extract(f"{server.url}/x.zip", home / "root" / "x")
+    assert list(home.iterdir()) == []
+
+
+def test_unreachable_url_raises_one_clear_error(home):
+    with socket.socket() as sock:  # a port that surely has no server: bound, then freed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x.zip"
+    with pytest.raises(data.DownloadError, match="If this machine is offline") as info:
+        data.download_and_extract(url, home / "root" / "x", timeout=5)
+    assert url in str(info.value) and "TUTORIAL_DATA_DIR" in str(info.value)
+    assert list(home.iterdir()) == []
+
+
+def test_a_file_url_is_read_and_a_missing_file_is_named_as_such(tmp_path, home):
+    archive = tmp_path / "pets.zip"
+    archive.write_bytes(_zip_bytes(GOOD))
+    data.download_and_extract(archive.as_uri(), home / "pets")
+    assert (home / "pets" / "README").read_bytes() == b"hi"
+    missing = (tmp_path / "missing.zip").as_uri()
+    with pytest.raises(data.DownloadError, match=r"could not read file://.*missing\.zip") as info:
+        data.download_and_extract(missing, home / "other")
+    assert "offline" not in str(info.value) and "TUTORIAL_DATA_DIR" in str(info.value)
+    assert sorted(p.name for p in home.iterdir()) == ["pets"]
+
+
+def _cut_short(payload: bytes, with_length: bool):
+    def route(handler):
+        handler.send_response(200)
+        if with_length:
+            handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload[: len(payload) // 2])
+        handler.close_connection = True
+    return route
+
+
+@pytest.mark.parametrize("name", ["pets.zip", "pets.tar.gz"])
+@pytest.mark.parametrize(
+    ("with_length", "message"),
+    [(True, r"is incomplete: \d+ of \d+ bytes arrived"), (False, "incomplete or corrupt")],
+)
+def test_a_body_cut_short_is_a_download_error(server, home, name, with_length, message):
+    big = {f"pets/{i}.txt": os.urandom(2000) for i in range(4)}
+    payload = _zip_bytes(big) if name.endswith(".zip") else _tar_bytes(big)
+    server.routes[f"/{name}"] = _cut_short(payload, with_length)
+    url = f"{server.url}/{name}"
+    with pytest.raises(data.DownloadError, match=message) as info:
+        data.download_and_extract(url, home / "root" / "pets")
+    assert url in str(info.value) and "TUTORIAL_DATA_DIR" in str(info.value)
+    assert list(home.iterdir()) == []
+
+
+def test_a_body_that_stalls_times_out_as_a_download_error(server, home):
+    def stall(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        handler.wfile.write(b"PK\x03\x04" + bytes(100))
+        handler.wfile.flush()
+        server.release.wait(10)  # bounded; released when the test ends
+
+    server.routes["/slow.zip"] = stall
+    start = time.monotonic()
+    with pytest.raises(data.DownloadError, match=r"stalled: no data for 0\.5 s after 104 bytes"):
+        data.download_and_extract(f"{server.url}/slow.zip", home / "slow", timeout=0.5)
+    assert time.monotonic() - start < 8
+    assert list(home.iterdir()) == []
+
+
+def _fail_writes(monkeypatch, error: OSError):
+    real_open = open
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if "w" in mode:
+            raise error
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", fake_open, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "advice"),
+    [(OSError(errno.ENOSPC, "No space left on device"), OSError, "free some space"),
+     (PermissionError(errno.EACCES, "Permission denied"), PermissionError,
+      "a folder you may write to")],
+)
+def test_a_disk_error_is_reported_as_what_it_is(server, home, monkeypatch, error, kind, advice):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    _fail_writes(monkeypatch, error)
+    with pytest.raises(kind, match=advice) as info:
+        data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
+    assert not isinstance(info.value, data.DownloadError)
+    assert info.value.errno == error.errno
+    assert "offline" not in str(info.value) and str(home) in str(info.value)
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_while_writing_is_reported_as_a_full_disk(server, home, monkeypatch):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    real_open = open
+    monkeypatch.setattr(data, "open", lambda file, mode="r", *a, **k: real_open(
+        "/dev/full" if "w" in mode else file, mode, *a, **k), raising=False)
+    with pytest.raises(OSError, match="No space left.*free some space") as info:
+        data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
+    assert info.value.errno == errno.ENOSPC
+    assert list(home.iterdir()) == []
+
+
+# --- leftovers and two processes at once -----------------------------------------------------
+
+def test_leftovers_of_a_killed_run_are_removed_and_only_those(server, home):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    ours = [home / ".pets-abcd1234.download", home / ".pets-x_y_z_12.extract"]
+    ours[0].write_bytes(b"half a download")
+    ours[1].mkdir()
+    (ours[1] / "half.txt").write_text("half")
+    (home / ".pets.lock").touch()  # the lock file of a killed run
+    others = [home / ".pets-2-abcd1234.download", home / ".other-abcd1234.extract",
+              home / "pets-abcd1234.download", home / "keep.txt"]
+    for path in others:
+        path.write_text("not ours")
+    data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
+    assert sorted(p.name for p in home.iterdir()) == sorted([p.name for p in others] + ["pets"])
+
+
+def test_two_downloads_into_the_same_folder_take_turns(server, home):
+    payload = _zip_bytes(GOOD)
+    started = threading.Event()
+
+    def slow(handler):
+        started.set()
+        server.release.wait(10)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    server.routes["/pets.zip"] = slow
+    dest = home / "pets"
+    results, errors = [], []
+
+    def download():
+        try:
+            results.append(data.download_and_extract(f"{server.url}/pets.zip", dest))
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+
+    first = threading.Thread(target=download)
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=download)
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive() and server.requests == ["/pets.zip"]  # it waits its turn
+    server.release.set()
+    first.join(10)
+    second.join(10)
+    assert not first.is_alive() and not second.is_alive()
+    assert errors == [] and results == [dest, dest]
+    assert server.requests == ["/pets.zip"]  # the second found the data in place
+    assert sorted(p.name for p in home.iterdir()) == ["pets"]
+
+
+def test_waiting_for_another_process_is_bounded(server, home, monkeypatch):
+    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
+    monkeypatch.setattr(data, "_LOCK_WAIT_SECONDS", 0.3)
+    dest = home / "pets"
+    errors = []
+
+    def download():
+        try:
+            data.download_and_extract(f"{server.url}/pets.zip", dest)
+        except Exception as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    with data._exclusive_lock(home / ".pets.lock", dest):  # another process holds it
+        waiting = threading.Thread(target=download, daemon=True)
+        waiting.start()
+        waiting.join(10)
+        assert not waiting.is_alive(), "still waiting after 10 s"
+    assert len(errors) == 1 and isinstance(errors[0], TimeoutError)
+    assert "another process is filling" in str(errors[0]) and "pets" in str(errors[0])
+    assert server.requests == []
+
+
+# --- arguments -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
         ({"url": 42}, TypeError, "url must be a non-empty string"),
         ({"url": ""}, TypeError, "url must be a non-empty string"),
+        ({"url": "example.com/x.zip"}, ValueError, "must start with http://"),
+        ({"url": "C:\\data\\x.zip"}, ValueError, "must start with http://"),
         ({"dest": 3.5}, TypeError, "dest must be a path"),
+        ({"dest": ""}, ValueError, "dest must name the dataset's own folder"),
+        ({"dest": "."}, ValueError, "dest must name the dataset's own folder"),
+        ({"dest": Path(".")}, ValueError, "dest must name the dataset's own folder"),
+        ({"dest": ".."}, ValueError, "dest must name the dataset's own folder"),
         ({"sha256": "abc"}, ValueError, "64-character hex"),
+        ({"sha256": "z" * 64}, ValueError, "64-character hex"),
+        ({"timeout": -1}, ValueError, "timeout must be a positive number"),
+        ({"timeout": 0}, ValueError, "timeout must be a positive number"),
+        ({"timeout": "5"}, TypeError, "timeout must be a number"),
+        ({"max_bytes": 0}, ValueError, "max_bytes must be a positive int"),
     ],
 )
-def test_bad_arguments_are_rejected(tmp_path, kwargs, error, message):
-    args = {"url": "http://127.0.0.1:9/x.zip", "dest": tmp_path / "d", **kwargs}
+def test_bad_arguments_are_rejected_before_any_request(server, home, kwargs, error, message,
+                                                       monkeypatch):
+    (server.www / "x.zip").write_bytes(_zip_bytes(GOOD))
+    monkeypatch.chdir(home)  # "." and "" would be this folder
+    (home / "something.txt").write_text("the current folder is not empty")
+    args = {"url": f"{server.url}/x.zip", "dest": home / "d", **kwargs}
     with pytest.raises(error, match=message):
         data.download_and_extract(**args)
+    assert server.requests == []
+    assert sorted(p.name for p in home.iterdir()) == ["something.txt"]
 
 
-def test_dest_that_is_a_file_is_rejected(tmp_path):
-    a_file = tmp_path / "file"
+def test_dest_that_is_a_file_is_rejected(home):
+    a_file = home / "file"
     a_file.write_text("x")
     with pytest.raises(NotADirectoryError, match="must be a folder"):
         data.download_and_extract("http://127.0.0.1:9/x.zip", a_file)
@@ -235,3 +545,11 @@ def test_sha256_of_matches_hashlib(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc" * 1000)
     assert data.sha256_of(path) == hashlib.sha256(b"abc" * 1000).hexdigest()
+    assert data.sha256_of(str(path)) == hashlib.sha256(b"abc" * 1000).hexdigest()
+
+
+@pytest.mark.parametrize("bad", [True, 1, 0, None, b"f.bin"])
+def test_sha256_of_accepts_only_paths(bad):
+    # an int would be taken as a file descriptor: True is stdout, which would then be closed
+    with pytest.raises(TypeError, match="path must be a str or pathlib.Path"):
+        data.sha256_of(bad)

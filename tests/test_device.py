@@ -21,10 +21,19 @@ def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     assert dev.get_device() == torch.device("cpu")
 
 
-def test_get_device_returns_a_usable_device():
+def test_get_device_returns_this_machine_s_best_device_and_it_works():
     device = dev.get_device()
-    assert isinstance(device, torch.device)
-    assert torch.ones(2, device=device).sum().item() == 2
+    assert isinstance(device, torch.device)  # not a string: .type and == work as expected
+    if torch.cuda.is_available():
+        expected = "cuda"
+    elif torch.backends.mps.is_available():
+        expected = "mps"
+    else:
+        expected = "cpu"
+    assert device == torch.device(expected) and device.index is None
+    x = torch.ones(2, device=device)
+    assert x.device.type == expected
+    assert (x @ x).item() == 2
 
 
 def _draw():
@@ -47,8 +56,30 @@ def test_set_seed_sets_deterministic_cudnn():
     assert torch.backends.cudnn.benchmark is False
 
 
-def test_set_seed_returns_nothing():
-    assert dev.set_seed(1) is None
+def test_set_seed_seeds_each_generator_with_the_seed_itself():
+    random.seed(77)
+    np.random.seed(77)
+    torch.manual_seed(77)
+    expected = _draw()
+    random.seed(0)  # something else first
+    assert dev.set_seed(77) is None  # nothing to keep: it seeds the global generators
+    assert _draw() == expected
+
+
+def test_set_seed_seeds_every_gpu(monkeypatch):
+    # No GPU is needed to check that CUDA's generators are seeded with the seed: record the calls.
+    seeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", seeded.append)
+    dev.set_seed(2024)
+    assert seeded and set(seeded) == {2024}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_set_seed_makes_gpu_random_numbers_repeat():
+    dev.set_seed(5)
+    first = torch.rand(4, device="cuda")
+    dev.set_seed(5)
+    assert torch.equal(torch.rand(4, device="cuda"), first)
 
 
 @pytest.mark.parametrize("bad", ["42", 4.2, None, True, [1]])
@@ -88,10 +119,45 @@ def test_dataloader_order_repeats_with_seeded_generator():
     assert sorted(order()) == list(range(20))
 
 
-def test_seed_worker_seeds_numpy_and_random_from_torch():
-    torch.manual_seed(5)
-    dev.seed_worker(0)
-    a = (random.random(), float(np.random.rand()))
-    torch.manual_seed(5)
-    dev.seed_worker(0)
-    assert (random.random(), float(np.random.rand())) == a
+# --- mode_restored --------------------------------------------------------------------------
+
+def _mixed_model():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4),
+                                torch.nn.Dropout(0.5))
+    model.train()
+    model[1].eval()  # a part kept in eval mode on purpose
+    return model
+
+
+def _modes(model):
+    return [m.training for m in model.modules()]
+
+
+@pytest.mark.parametrize("training", [None, False, True])
+def test_mode_restored_puts_back_every_submodule_s_own_flag(training):
+    model = _mixed_model()
+    before = _modes(model)
+    with dev.mode_restored(model, training=training):
+        if training is not None:
+            assert _modes(model) == [training] * 4
+        model.train()
+    assert _modes(model) == before
+
+
+def test_mode_restored_puts_back_the_flags_after_an_error():
+    model = _mixed_model()
+    before = _modes(model)
+    with pytest.raises(RuntimeError, match="inside"), dev.mode_restored(model, training=False):
+        raise RuntimeError("an error inside the block")
+    assert _modes(model) == before
+
+
+def test_mode_restored_rejects_what_is_no_module():
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        with dev.mode_restored("model"):
+            pass
+
+
+def test_seed_worker_is_gone():
+    # PyTorch >= 1.9 seeds random, torch and NumPy in every DataLoader worker by itself.
+    assert not hasattr(dev, "seed_worker")

@@ -57,17 +57,40 @@ def test_count_correct_binary_reads_logits_above_zero_as_class_1(shape):
     assert count_correct(logits, torch.tensor([1, 0, 1, 0])).item() == 4
 
 
-def test_count_correct_rejects_bad_input():
-    with pytest.raises(TypeError, match="must be tensors"):
-        count_correct([1.0, 2.0], torch.tensor([1, 0]))
-    with pytest.raises(ValueError, match="same number of samples"):
-        count_correct(torch.zeros(3, 2), torch.zeros(4, dtype=torch.long))
-    with pytest.raises(ValueError, match="same number of samples"):
-        count_correct(torch.tensor(1.0), torch.tensor([1]))
-    with pytest.raises(ValueError, match=r"\(N,\), \(N, 1\) or \(N, C\)"):
-        count_correct(torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long))
-    with pytest.raises(ValueError, match="same number of samples"):  # one-hot targets
-        count_correct(torch.zeros(2, 3), torch.zeros(2, 3))
+def test_count_correct_accepts_every_form_of_class_labels():
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 5.0]])
+    assert count_correct(logits, torch.tensor([0.0, 2.0])).item() == 2  # whole-number floats
+    binary = torch.tensor([[3.0], [-1.0]])
+    assert count_correct(binary, torch.tensor([[1.0], [0.0]])).item() == 2  # (N, 1) and (N, 1)
+    assert count_correct(binary, torch.tensor([True, True])).item() == 1  # bools
+
+
+@pytest.mark.parametrize(
+    ("logits", "targets", "error", "message"),
+    [
+        ([1.0, 2.0], torch.tensor([1, 0]), TypeError, "must be tensors"),
+        (torch.zeros(3, 2), torch.zeros(4, dtype=torch.long), ValueError, "same number of samples"),
+        (torch.tensor(1.0), torch.tensor([1]), ValueError, "same number of samples"),
+        (torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long), ValueError,
+         r"\(N,\), \(N, 1\) or \(N, C\)"),
+        (torch.zeros(2, 3), torch.zeros(2, 3), ValueError, "one-hot or probability targets"),
+        (torch.zeros(3, 1), torch.zeros(1, 3), ValueError, "same number of samples"),
+        (torch.zeros(1, 1), torch.zeros(1, 1, 1), ValueError, "do not match"),
+        (torch.zeros(3), torch.zeros(3, 1), ValueError, "do not match"),
+        (torch.tensor([[1.0, float("nan")], [0.0, 1.0]]), torch.tensor([0, 1]), ValueError,
+         "logits contain NaN"),
+        (torch.tensor([float("nan"), 1.0]), torch.tensor([0, 1]), ValueError, "logits contain NaN"),
+        (torch.zeros(2, 3), torch.tensor([0, 3]), ValueError, r"\[0, 3\).*got 3"),
+        (torch.zeros(2, 3), torch.tensor([-1, 0]), ValueError, "got -1"),
+        (torch.zeros(2, 1), torch.tensor([0, 2]), ValueError, "0 or 1.*got 2"),
+        (torch.zeros(2), torch.tensor([0.0, 0.5]), ValueError, "got 0.5"),
+        (torch.zeros(2, 3), torch.tensor([0.0, 1.5]), ValueError, "got 1.5"),
+        (torch.zeros(2), torch.tensor([0.0, float("nan")]), ValueError, "got nan"),
+    ],
+)
+def test_count_correct_rejects_bad_input(logits, targets, error, message):
+    with pytest.raises(error, match=message):
+        count_correct(logits, targets)
 
 
 # --- accuracy and loss count samples, not batches --------------------------------------------
@@ -79,7 +102,7 @@ def _uneven_batches():
     return [(right, torch.tensor([0, 1, 2, 0])), (wrong, torch.tensor([0]))]
 
 
-def test_test_step_counts_samples_not_batches():
+def test_evaluate_counts_samples_not_batches():
     batches = _uneven_batches()
     result = evaluate(FixedLogits(), batches, nn.CrossEntropyLoss(), "cpu")
     assert result["acc"] == pytest.approx(0.8)  # averaging the batches would give 0.5
@@ -89,7 +112,7 @@ def test_test_step_counts_samples_not_batches():
     assert result["loss"] == pytest.approx(expected, rel=1e-6)
 
 
-def test_train_step_counts_samples_not_batches():
+def test_train_one_epoch_counts_samples_not_batches():
     batches = _uneven_batches()
     model = FixedLogits()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -100,7 +123,7 @@ def test_train_step_counts_samples_not_batches():
     assert result["loss"] == pytest.approx(expected.item(), rel=1e-6)
 
 
-def test_train_and_test_step_agree_with_a_hand_computation_on_a_real_loader():
+def test_train_one_epoch_and_evaluate_agree_with_a_hand_computation_on_a_real_loader():
     X, y = _blobs(50)  # batches of 16: 16, 16, 16, 2
     model = _mlp()
     loader = _loader(X, y)
@@ -120,7 +143,7 @@ def test_train_and_test_step_agree_with_a_hand_computation_on_a_real_loader():
 
 # --- train_one_epoch ----------------------------------------------------------------------------
 
-def test_train_step_changes_the_weights_and_leaves_train_mode():
+def test_train_one_epoch_changes_the_weights_and_leaves_train_mode():
     X, y = _blobs()
     model = _mlp()
     model.eval()
@@ -131,7 +154,7 @@ def test_train_step_changes_the_weights_and_leaves_train_mode():
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
 
-def test_train_step_without_accuracy_returns_only_the_loss():
+def test_train_one_epoch_without_accuracy_returns_only_the_loss():
     X, y = _blobs()
     model = _mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -140,22 +163,41 @@ def test_train_step_without_accuracy_returns_only_the_loss():
     assert set(result) == {"loss"}
 
 
-def test_train_step_works_for_regression():
+def test_train_one_epoch_works_for_regression():
+    # one batch holding all the data: the reported loss is the loss before the one step,
+    # and the step is exactly w <- w - lr * dL/dw
     X = torch.linspace(0, 1, 20).unsqueeze(1)
+    y = 2 * X + 1
     model = nn.Linear(1, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = nn.functional.mse_loss(model(X), y)
+    grads = torch.autograd.grad(loss, list(model.parameters()))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = train_one_epoch(model, _loader(X, 2 * X), nn.MSELoss(), optimizer, "cpu",
-                        track_accuracy=False)
-    assert result["loss"] >= 0
+    result = train_one_epoch(model, [(X, y)], nn.MSELoss(), optimizer, "cpu",
+                             track_accuracy=False)
+    assert set(result) == {"loss"}
+    assert result["loss"] == pytest.approx(loss.item(), rel=1e-6)
+    for p, b, g in zip(model.parameters(), before, grads, strict=True):
+        assert torch.allclose(p, b - 0.1 * g)
+    assert evaluate(model, [(X, y)], nn.MSELoss(), "cpu", track_accuracy=False)["loss"] < \
+        result["loss"]
 
 
-def test_train_step_rejects_bad_input():
+def test_train_one_epoch_rejects_bad_input():
     X, y = _blobs()
     model = _mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
     with pytest.raises(TypeError, match="torch.optim.Optimizer"):
         train_one_epoch(model, _loader(X, y), loss_fn, "adam", "cpu")
+    with pytest.raises(ValueError, match="none of this model's parameters"):
+        train_one_epoch(model, _loader(X, y), loss_fn,
+                        torch.optim.SGD(_mlp().parameters(), lr=0.1), "cpu")
+    for bad_loss in ("cross_entropy", nn.CrossEntropyLoss):  # a string, a class not an instance
+        with pytest.raises(TypeError, match="loss_fn must be callable"):
+            train_one_epoch(model, _loader(X, y), bad_loss, optimizer, "cpu")
+    with pytest.raises(TypeError, match="pair of tensors"):
+        train_one_epoch(model, [(X.tolist(), y)], loss_fn, optimizer, "cpu")
     with pytest.raises(TypeError, match="torch.nn.Module"):
         train_one_epoch(lambda x: x, _loader(X, y), loss_fn, optimizer, "cpu")
     with pytest.raises(TypeError, match="iterable"):
@@ -176,7 +218,7 @@ def test_train_step_rejects_bad_input():
 # --- evaluate -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("training", [True, False])
-def test_test_step_puts_the_mode_back_and_changes_nothing(training):
+def test_evaluate_puts_the_mode_back_and_changes_nothing(training):
     X, y = _blobs()
     model = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.ReLU(), nn.Linear(16, 3))
     model.train(training)
@@ -189,7 +231,7 @@ def test_test_step_puts_the_mode_back_and_changes_nothing(training):
         assert torch.equal(value, before[key])
 
 
-def test_test_step_puts_the_mode_back_after_an_error():
+def test_evaluate_puts_the_mode_back_after_an_error():
     model = _mlp()
     model.train()
     with pytest.raises(RuntimeError):
@@ -198,8 +240,10 @@ def test_test_step_puts_the_mode_back_after_an_error():
     assert model.training
 
 
-def test_test_step_rejects_bad_input():
+def test_evaluate_rejects_bad_input():
     model = _mlp()
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        evaluate(model, [], "cross_entropy", "cpu")
     with pytest.raises(ValueError, match="no samples"):
         evaluate(model, [], nn.CrossEntropyLoss(), "cpu")
     with pytest.raises(TypeError, match="torch.nn.Module"):
@@ -270,30 +314,39 @@ def test_fit_is_reproducible_with_the_same_seeds():
     assert run() == run()
 
 
-def test_fit_reads_numbers_once_per_epoch_not_once_per_batch(monkeypatch):
-    """`.item()` forces a GPU to finish its queued work: fit calls it a fixed number of
-    times per epoch, however many batches there are."""
+def test_fit_reads_numbers_from_the_device_a_fixed_number_of_times_per_epoch(monkeypatch):
+    """Reading a number (`.item()`, `bool(t)`, `float(t)`, `.tolist()`) makes a GPU finish its
+    queued work: fit does it a fixed number of times per epoch, however many batches."""
     calls = []
-    original = torch.Tensor.item
 
-    def counting_item(self):
-        calls.append(1)
-        return original(self)
+    def counting(name):
+        original = getattr(torch.Tensor, name)
+
+        def wrapper(self, *args, **kwargs):
+            calls.append(name)
+            return original(self, *args, **kwargs)
+        return original, wrapper
 
     X, y = _blobs(96)
+    counts = {}
     for batch_size, expected_batches in [(48, 2), (8, 12)]:
         model = _mlp()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # SGD itself never calls it
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # SGD itself never reads one
         # a list of batches: a DataLoader itself reads one random seed per epoch with .item()
         loader = list(_loader(X, y, batch_size=batch_size))
         assert len(loader) == expected_batches
         calls.clear()
-        monkeypatch.setattr(torch.Tensor, "item", counting_item)
+        originals = {}
+        for name in ("item", "tolist", "__bool__", "__float__", "__int__"):
+            originals[name], wrapper = counting(name)
+            monkeypatch.setattr(torch.Tensor, name, wrapper)
         fit(model, loader, nn.CrossEntropyLoss(), optimizer, 3, "cpu", eval_loader=loader,
             progress=False)
-        monkeypatch.setattr(torch.Tensor, "item", original)
-        # train loss and accuracy, eval loss and accuracy: 4 reads per epoch, 3 epochs
-        assert len(calls) == 12, (batch_size, len(calls))
+        for name, original in originals.items():
+            monkeypatch.setattr(torch.Tensor, name, original)
+        counts[batch_size] = len(calls)
+    assert counts[48] == counts[8], counts
+    assert counts[8] <= 3 * 2 * 8, counts  # a few per pass (2 passes per epoch), never per batch
 
 
 def test_fit_steps_the_scheduler_once_per_epoch():
@@ -325,13 +378,33 @@ def test_fit_shows_a_progress_bar(capsys):
     assert "epochs" in err and "2/2" in err and "train_loss" in err
 
 
+class _RecordsMoves(nn.Sequential):
+    """An MLP that records every .to() call and every device/dtype change made to it."""
+
+    def __init__(self):
+        torch.manual_seed(0)
+        super().__init__(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+        self.moves = []
+        self.applied = 0
+
+    def to(self, *args, **kwargs):
+        self.moves.append((args, kwargs))
+        return super().to(*args, **kwargs)
+
+    def _apply(self, fn, *args, **kwargs):
+        self.applied += 1
+        return super()._apply(fn, *args, **kwargs)
+
+
 def test_fit_moves_the_model_to_the_device():
-    model = _mlp().double()  # any change .to() would make is visible; the device is cpu here
+    # On a CPU nothing would visibly move, so the call itself is checked.
+    model = _RecordsMoves()
     X, y = _blobs()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    fit(model, _loader(X.double(), y), nn.CrossEntropyLoss(), optimizer, 1,
-        torch.device("cpu"), progress=False)
-    assert next(model.parameters()).device.type == "cpu"
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 1, torch.device("cpu"),
+        progress=False)
+    moved_to = [torch.device(args[0] if args else kwargs["device"]) for args, kwargs in model.moves]
+    assert moved_to == [torch.device("cpu")]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -347,12 +420,16 @@ def test_fit_on_a_gpu_moves_the_model_and_the_batches():
     assert logits.device.type == "cpu" and torch.equal(targets, y)
 
 
-@pytest.mark.parametrize("epochs", [0, -1, 1.5, True, "3", None])
-def test_fit_rejects_bad_epochs(epochs):
+@pytest.mark.parametrize(
+    ("epochs", "error"),
+    [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError),
+     (None, TypeError)],
+)
+def test_fit_rejects_bad_epochs(epochs, error):
     X, y = _blobs()
     model = _mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="epochs must be a positive int"):
+    with pytest.raises(error, match="epochs must be a positive int"):
         fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, epochs, "cpu")
 
 
@@ -371,6 +448,7 @@ def test_fit_checks_every_argument_before_training():
         (TypeError, "device", (model, loader, loss_fn, optimizer, 1, "gpu")),
         (TypeError, "device", (model, loader, loss_fn, optimizer, 1, None)),
         (TypeError, "eval_loader", (model, loader, loss_fn, optimizer, 1, "cpu", 7)),
+        (ValueError, "none of this model's parameters", (model, loader, loss_fn, other, 1, "cpu")),
     ]
     for error, message, args in bad_calls:
         with pytest.raises(error, match=message):
@@ -391,6 +469,167 @@ def test_fit_with_a_one_shot_generator_says_it_ran_dry():
     batches = ((X[i:i + 30], y[i:i + 30]) for i in range(0, 90, 30))
     with pytest.raises(ValueError, match="no samples"):  # epoch 2 finds the generator empty
         fit(model, batches, nn.CrossEntropyLoss(), optimizer, 2, "cpu", progress=False)
+
+
+# --- accuracy: classification keeps it, anything else is told to turn it off -----------------
+
+def _binary_data(n=64, seed=0, as_column=True, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 2, generator=g)
+    y = (X[:, 0] > 0).to(dtype)
+    return X, (y.unsqueeze(1) if as_column else y)
+
+
+@pytest.mark.parametrize(
+    ("out_features", "as_column", "dtype", "loss_fn"),
+    [(1, True, torch.float32, nn.BCEWithLogitsLoss()),      # 0./1. targets, (N, 1) logits
+     (2, False, torch.long, nn.CrossEntropyLoss())],          # class indices, (N, C) logits
+)
+def test_fit_tracks_accuracy_of_classification_runs_without_any_argument(
+        out_features, as_column, dtype, loss_fn):
+    X, y = _binary_data(as_column=as_column, dtype=dtype)
+    torch.manual_seed(0)
+    model = nn.Linear(2, out_features)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    history = fit(model, _loader(X, y), loss_fn, optimizer, 3, "cpu", eval_loader=_loader(X, y),
+                  progress=False)
+    assert history["eval_acc"][-1] >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("model", "targets", "message"),
+    [
+        (nn.Linear(2, 1), lambda X: X[:, :1] * 3, "0 or 1.*got"),                 # regression
+        (nn.Linear(2, 2), lambda X: X * 3, "one-hot or probability targets"),      # 2 outputs
+        (nn.Sequential(nn.Linear(2, 6), nn.Unflatten(1, (2, 3))),                 # (N, 2, 3)
+         lambda X: torch.zeros(len(X), 2, 3), r"\(N,\), \(N, 1\) or \(N, C\)"),
+    ],
+)
+def test_fit_tells_a_run_that_is_no_classification_to_turn_accuracy_off(model, targets, message):
+    X, _ = _binary_data()
+    y = targets(X)
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=message) as info:
+        fit(model, _loader(X, y), nn.MSELoss(), optimizer, 2, "cpu", progress=False)
+    assert "track_accuracy=False" in str(info.value)
+    for a, b in zip(before, model.parameters(), strict=True):
+        assert torch.equal(a, b), "found in the first batch, before any step"
+    history = fit(model, _loader(X, y), nn.MSELoss(), optimizer, 2, "cpu", progress=False,
+                  track_accuracy=False)
+    assert list(history) == ["train_loss"]
+
+
+def test_soft_targets_in_a_later_batch_are_reported_with_their_batch():
+    X, y = _binary_data(n=48)
+    y[40] = 0.7  # BCEWithLogitsLoss accepts it; accuracy cannot
+    model = nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"not class labels.*epoch 1, batch 3\b.*track_accuracy"):
+        fit(model, _loader(X, y, batch_size=16), nn.BCEWithLogitsLoss(), optimizer, 2, "cpu",
+            progress=False)
+    with pytest.raises(ValueError, match=r"not class labels.*at batch 3\b"):
+        evaluate(model, _loader(X, y, batch_size=16), nn.BCEWithLogitsLoss(), "cpu")
+
+
+# --- non-finite losses stop training -----------------------------------------------------------
+
+def test_fit_on_nan_inputs_stops_at_once_and_names_the_epoch_and_batch():
+    X, y = _blobs()
+    X[0, 0] = float("nan")
+    model = _mlp()
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match="training loss is nan at epoch 1, batch 1"):
+        fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 3, "cpu", progress=False)
+    for a, b in zip(before, model.parameters(), strict=True):
+        assert torch.equal(a, b), "stopped before the step that would spread the NaN"
+
+
+class _GoesBadInEpoch:
+    """A loader whose batch ``batch`` holds an inf from its ``epoch``-th pass on."""
+
+    def __init__(self, X, y, epoch, batch):
+        self.batches = list(_loader(X, y, batch_size=16))
+        self.epoch, self.batch, self.passes = epoch, batch, 0
+
+    def __iter__(self):
+        self.passes += 1
+        for i, (inputs, targets) in enumerate(self.batches, start=1):
+            if self.passes >= self.epoch and i == self.batch:
+                inputs = inputs.clone()
+                inputs[0] = float("inf")
+            yield inputs, targets
+
+
+def test_a_loss_that_turns_non_finite_later_is_reported_with_its_epoch_and_batch():
+    X, y = _blobs(80)
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match=r"training loss is nan at epoch 2, batch 4\b"):
+        fit(model, _GoesBadInEpoch(X, y, epoch=2, batch=4), nn.CrossEntropyLoss(), optimizer, 5,
+            "cpu", progress=False)
+
+
+def test_a_non_finite_evaluation_loss_is_reported_with_its_epoch_and_batch():
+    X, y = _blobs(80)
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match=r"evaluation loss is nan at epoch 1, batch 2\b"):
+        fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 2, "cpu",
+            eval_loader=_GoesBadInEpoch(X, y, epoch=1, batch=2), progress=False)
+    with pytest.raises(FloatingPointError, match=r"evaluation loss is nan at batch 2\b"):
+        evaluate(model, _GoesBadInEpoch(X, y, epoch=1, batch=2), nn.CrossEntropyLoss(), "cpu")
+
+
+# --- modes put back ------------------------------------------------------------------------
+
+def _model_with_a_frozen_part():
+    """A model in training mode whose BatchNorm is kept in eval mode on purpose."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    model.train()
+    model[1].eval()
+    return model
+
+
+def _modes(model):
+    return [m.training for m in model.modules()]
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_fit_puts_back_the_mode_it_found(training):
+    X, y = _blobs()
+    model = _mlp()
+    model.train(training)
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+        1, "cpu", eval_loader=_loader(X, y), progress=False)
+    assert _modes(model) == [training] * len(_modes(model))
+
+
+def test_evaluate_predict_and_fit_put_back_each_submodule_s_own_mode():
+    X, y = _blobs()
+    model = _model_with_a_frozen_part()
+    expected = _modes(model)
+    assert expected == [True, True, False, True, True]
+    evaluate(model, _loader(X, y), nn.CrossEntropyLoss(), "cpu")
+    assert _modes(model) == expected
+    predict(model, _loader(X, y), "cpu")
+    assert _modes(model) == expected
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+        1, "cpu", eval_loader=_loader(X, y), progress=False)
+    assert _modes(model) == expected
+
+
+def test_fit_puts_the_mode_back_after_an_error():
+    X, y = _blobs()
+    X[0, 0] = float("nan")
+    model = _mlp()
+    model.eval()
+    with pytest.raises(FloatingPointError):
+        fit(model, _loader(X, y), nn.CrossEntropyLoss(),
+            torch.optim.SGD(model.parameters(), lr=0.1), 1, "cpu", progress=False)
+    assert not model.training
 
 
 def test_engine_module_names_the_lesson_that_teaches_it():

@@ -6,13 +6,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
+import helpers  # noqa: E402
 from helpers import plotting  # noqa: E402
 
 
@@ -37,6 +44,14 @@ def test_to_numpy_handles_tensors_arrays_and_lists():
     arr = np.zeros(3)
     assert plotting.to_numpy(arr) is arr
     assert plotting.to_numpy([1, 2]).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float8_e4m3fn])
+def test_to_numpy_handles_dtypes_numpy_lacks(dtype):
+    t = torch.tensor([0.5, 1.0, -2.0]).to(dtype)
+    array = plotting.to_numpy(t)
+    assert array.dtype in (np.float16, np.float32)
+    assert array.tolist() == [0.5, 1.0, -2.0]
 
 
 def test_to_numpy_rejects_other_types():
@@ -92,6 +107,18 @@ def test_plot_classes_2d_colours_follow_the_label_value():
     assert _scatter_colors(three)["class 2"] == matplotlib.colors.to_hex(tab10(2))
 
 
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([0, 1, -1, 0], "got -1"), ([0.0, 0.5, 1.0, 1.0], "got 0.5"),
+     ([0.0, float("nan"), 1.0, 1.0], "got nan"), (["a", "b", "c", "d"], "integer class labels")],
+)
+def test_plot_classes_2d_rejects_labels_that_are_no_classes(labels, message):
+    X, _ = _points(4)
+    with pytest.raises((ValueError, TypeError), match=message):
+        plotting.plot_classes_2d(X, np.array(labels))
+    assert plt.get_fignums() == []
+
+
 def test_plot_classes_2d_rejects_too_few_class_names():
     X, y = _points()
     with pytest.raises(ValueError, match="class_names has 1 names but y holds label 1"):
@@ -118,7 +145,58 @@ def test_decision_boundary_binary_puts_the_line_where_the_model_says():
     fig = plotting.plot_decision_boundary(model, X, y, resolution=50, title="b")
     ax = fig.axes[0]
     assert ax.get_title() == "b"
-    assert len(ax.collections) >= 3  # filled contours, the 0.5 line, the points
+    lines = [c for c in ax.collections if isinstance(c, ContourSet) and not c.filled]
+    assert len(lines) == 1
+    vertices = np.concatenate([p.vertices for p in lines[0].get_paths()])
+    assert len(vertices) >= 2
+    assert np.abs(vertices[:, 0]).max() < 0.01  # on x1 = 0 ...
+    assert vertices[:, 1].min() < -0.9 and vertices[:, 1].max() > 0.9  # ... from bottom to top
+
+
+def _colorbars(fig):
+    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+
+
+def test_decision_boundary_binary_has_a_probability_colour_bar():
+    X, y = _points()
+    fig = plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, resolution=10)
+    (bar,) = _colorbars(fig)
+    assert bar.get_ylabel() == "P(class 1)"
+    assert bar.get_ylim() == (0.0, 1.0)
+    named = plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, resolution=10,
+                                            class_names=["left", "right"])
+    assert _colorbars(named)[0].get_ylabel() == "P(right)"
+    bare = plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, resolution=10, colorbar=False)
+    assert _colorbars(bare) == []
+
+
+def test_decision_boundary_multiclass_shades_each_class_in_its_points_colour():
+    X, _ = _points(60)
+    y = torch.arange(60) % 3
+    model = nn.Linear(2, 3)
+    with torch.no_grad():  # three sectors, so every class is predicted somewhere
+        model.weight.copy_(torch.tensor([[1.0, 0.0], [-0.5, 0.87], [-0.5, -0.87]]))
+        model.bias.zero_()
+    fig = plotting.plot_decision_boundary(model, X, y, resolution=30,
+                                          class_names=["a", "b", "c"])
+    (bar,) = _colorbars(fig)
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["a", "b", "c"]
+    (shading,) = [c for c in fig.axes[0].collections if isinstance(c, ContourSet)]
+    shades = [matplotlib.colors.to_hex(c, keep_alpha=False) for c in shading.get_facecolor()]
+    assert shades == [matplotlib.colors.to_hex(plt.get_cmap("tab10")(k)) for k in range(3)]
+    assert list(_scatter_colors(fig.axes[0]).values()) == shades
+
+
+def test_decision_boundary_feeds_the_model_its_own_dtype():
+    X, y = _points()
+
+    class Float64Only(nn.Linear):
+        def forward(self, x):
+            assert x.dtype == torch.float64, x.dtype
+            return super().forward(x)
+
+    plotting.plot_decision_boundary(Float64Only(2, 1).double(), X, y, resolution=10)
+    plotting.plot_decision_boundary(nn.Linear(2, 3).to(torch.bfloat16), X, y % 3, resolution=10)
 
 
 def test_decision_boundary_and_scatter_keep_their_labels_inside_the_canvas():
@@ -144,14 +222,35 @@ def test_decision_boundary_multiclass_and_restores_training_mode():
     assert not model.training
 
 
+class _RecordsMoves(nn.Linear):
+    """Counts every change of device or dtype (``.to``, ``.cpu``, ``.cuda`` all go through
+    ``_apply``): on a CPU a move would otherwise be invisible."""
+
+    applied = 0
+
+    def _apply(self, fn, *args, **kwargs):
+        type(self).applied += 1
+        return super()._apply(fn, *args, **kwargs)
+
+
 def test_decision_boundary_leaves_the_model_on_its_device_and_unchanged():
     X, y = _points()
-    model = nn.Linear(2, 1)
+    model = _RecordsMoves(2, 1)
     before = {k: v.clone() for k, v in model.state_dict().items()}
+    _RecordsMoves.applied = 0
     plotting.plot_decision_boundary(model, X, y, resolution=10)
-    assert next(model.parameters()).device.type == "cpu"
+    assert _RecordsMoves.applied == 0
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key])
+
+
+def test_decision_boundary_puts_back_each_submodule_s_own_mode():
+    X, y = _points()
+    model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    model.train()
+    model[1].eval()  # kept in eval mode on purpose
+    plotting.plot_decision_boundary(model, X, y, resolution=10)
+    assert [m.training for m in model.modules()] == [True, True, False, True]
 
 
 def test_decision_boundary_rejects_bad_input():
@@ -162,6 +261,9 @@ def test_decision_boundary_rejects_bad_input():
         plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, resolution=1)
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
         plotting.plot_decision_boundary(nn.Linear(3, 1), torch.zeros(4, 3), torch.zeros(4))
+    with pytest.raises(ValueError, match=r"returned \(100, 2, 2\)"):
+        plotting.plot_decision_boundary(nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (2, 2))),
+                                        X, y, resolution=10)
 
 
 # --- plot_predictions ----------------------------------------------------------------------
@@ -249,6 +351,17 @@ def test_plot_image_grid_accepts_chw_arrays_and_clips_floats():
     assert fig.axes[0].images[0].get_array().shape == (5, 7, 3)
 
 
+def test_plot_image_grid_draws_pil_images():
+    grey = Image.new("L", (6, 4), color=40)
+    colour = Image.new("RGB", (6, 4), color=(255, 0, 0))
+    palette = colour.convert("P")  # as an array, a palette image is indices, not colours
+    fig = plotting.plot_image_grid([grey, colour, palette], titles=["L", "RGB", "P"])
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert [a.shape for a in shown] == [(4, 6), (4, 6, 3), (4, 6, 3)]
+    assert fig.axes[0].images[0].get_clim() == (0.0, 255.0)
+    assert np.asarray(shown[2])[0, 0].tolist() == [255, 0, 0]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -257,6 +370,8 @@ def test_plot_image_grid_accepts_chw_arrays_and_clips_floats():
         ({"titles": ["a"]}, ValueError, "2 images but 1 titles"),
         ({"ncols": 0}, ValueError, "ncols"),
         ({"images": torch.rand(2, 2, 3, 4, 5)}, ValueError, "expected HW, CHW or HWC"),
+        ({"images": [torch.rand(1, 4, 4), torch.rand(2, 4, 4)]}, ValueError, "image 1 has shape"),
+        ({"images": "ab"}, TypeError, "tensor, an array or a list"),
     ],
 )
 def test_plot_image_grid_rejects_bad_input(kwargs, error, message):
@@ -277,6 +392,12 @@ def test_confusion_counts_rejects_bad_labels():
         plotting.confusion_counts([0, 2], [0, 1], 2)
     with pytest.raises(ValueError, match="2 labels but y_pred has 1"):
         plotting.confusion_counts([0, 1], [0], 2)
+    with pytest.raises(ValueError, match="got 0.7"):  # not truncated to class 0
+        plotting.confusion_counts([0.7, 1.0], [0, 1], 2)
+    with pytest.raises(ValueError, match="got -1"):
+        plotting.confusion_counts([0, 1], [-1, 1], 2)
+    with pytest.raises(ValueError, match="num_classes"):
+        plotting.confusion_counts([0, 1], [0, 1], 0)
 
 
 def test_plot_confusion_matrix_annotates_counts_and_normalized_rows():
@@ -293,7 +414,7 @@ def test_plot_confusion_matrix_needs_two_classes():
         plotting.plot_confusion_matrix([0], [0], ["only"])
 
 
-# --- plot_decision_boundaries_side_by_side --------------------------------------------------------------
+# --- plot_decision_boundaries_side_by_side ------------------------------------------------
 
 def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
     X, y = _points()
@@ -303,8 +424,9 @@ def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
     fig = plotting.plot_decision_boundaries_side_by_side(models, X, y, resolution=20, suptitle="s",
                                             class_names=["left", "right"])
     assert isinstance(fig, Figure)
-    assert [ax.get_title() for ax in fig.axes] == ["linear", "mlp"]
-    for ax in fig.axes:
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert [ax.get_title() for ax in panels] == ["linear", "mlp"]
+    for ax in panels:
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "right"]
     assert fig._suptitle.get_text() == "s"
     assert models["mlp"].training and models["linear"].training  # modes put back
@@ -318,3 +440,75 @@ def test_plot_decision_boundaries_rejects_bad_input():
         plotting.plot_decision_boundaries_side_by_side({}, X, y)
     with pytest.raises(TypeError, match="torch.nn.Module"):
         plotting.plot_decision_boundaries_side_by_side({"f": lambda x: x}, X, y)
+
+
+# --- a failed call leaves no figure behind -----------------------------------------------------
+
+def _fails_after_the_checks_of_old():
+    X, y = _points()
+    x = torch.arange(4.0)
+    return [
+        lambda: plotting.plot_classes_2d(X, y, class_names=["only"]),
+        lambda: plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, class_names=["only"]),
+        lambda: plotting.plot_decision_boundary(nn.Linear(2, 3), X, y + 4, resolution=10,
+                                                class_names=["a", "b", "c"]),
+        lambda: plotting.plot_predictions(x, x, x, x, predictions=x[:2]),
+        lambda: plotting.plot_image_grid([torch.rand(1, 4, 4), torch.rand(2, 4, 4)]),
+        lambda: plotting.plot_decision_boundaries_side_by_side(
+            {"ok": nn.Linear(2, 1), "f": lambda x: x}, X, y),
+        lambda: plotting.plot_decision_boundaries_side_by_side(
+            {"ok": nn.Linear(2, 1), "bad": nn.Linear(3, 1)}, X, y, resolution=10),
+        lambda: plotting.plot_history({"train_loss": [1.0, "x"]}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_a_failed_call_leaves_no_figure(index):
+    call = _fails_after_the_checks_of_old()[index]
+    assert plt.get_fignums() == []
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        call()
+    assert plt.get_fignums() == []
+
+
+def _legend_fails(*args, **kwargs):
+    raise RuntimeError("drawing failed")
+
+
+def test_a_failure_while_drawing_closes_only_a_figure_made_here(monkeypatch):
+    X, y = _points()
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", _legend_fails)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        plotting.plot_classes_2d(X, y)
+    assert plt.get_fignums() == []
+    fig, ax = plt.subplots()  # the caller's figure stays open: it may hold other panels
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        plotting.plot_decision_boundary(nn.Linear(2, 1), X, y, ax=ax, resolution=10)
+    assert plt.get_fignums() == [fig.number]
+
+
+# --- importing helpers does not load pyplot ---------------------------------------------------
+
+def test_import_helpers_loads_pyplot_only_when_a_plot_is_asked_for():
+    code = (
+        "import sys, helpers\n"
+        "from helpers import data_root, fit, set_seed\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported eagerly'\n"
+        "from helpers import plot_history\n"
+        "assert 'matplotlib.pyplot' in sys.modules and callable(plot_history)\n"
+        "import helpers.plotting\n"
+        "assert helpers.plot_history is helpers.plotting.plot_history\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_there_and_unknown_names_fail():
+    for name in helpers.__all__:
+        assert getattr(helpers, name) is not None
+    assert set(helpers.__all__) <= set(dir(helpers))
+    assert "seed_worker" not in helpers.__all__  # removed: PyTorch seeds workers itself
+    with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
+        helpers.plot_everything  # noqa: B018
