@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from helpers.device import mode_restored
 
@@ -365,6 +366,7 @@ def plot_history(
                 ax.plot(range(1, len(values) + 1), values,
                         marker="o" if len(values) <= 30 else None, markersize=3, label=key)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
             ax.set_ylabel(name)
             ax.legend(loc="best")
             ax.grid(alpha=0.3)

@@ -512,3 +512,12 @@ def test_every_public_name_is_there_and_unknown_names_fail():
     assert "seed_worker" not in helpers.__all__  # removed: PyTorch seeds workers itself
     with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
         helpers.plot_everything  # noqa: B018
+
+
+def test_plot_history_ticks_whole_epochs_only():
+    fig = plotting.plot_history({"train_loss": [0.9, 0.5, 0.4]})
+    fig.canvas.draw()
+    ticks = fig.axes[0].get_xticks()
+    visible = [t for t in ticks if 1 <= t <= 3]
+    assert visible and all(float(t).is_integer() for t in visible), ticks
+    plt.close(fig)
