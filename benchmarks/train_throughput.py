@@ -1,85 +1,185 @@
-"""Training throughput on MNIST: the seeds-style loop against the way lesson 05 teaches.
+"""Training throughput on MNIST: the seeds-style loop against lesson 05's, factor by factor.
 
-Each way trains notebook 05's CNN (its class is read from the notebook, so this measures
-the model the lesson teaches) for the same number of optimizer steps, on the same device,
-with the same optimizer (Adam, learning rate 3e-3):
+Everything lesson 05 decides is read from ``notebooks/05_computer_vision.ipynb`` itself:
+its CNN (``TinyVGG`` and the ``conv_block`` it is built from), the per-sample ``transform``
+(``ToTensor`` then ``Normalize`` with the training split's mean and standard deviation),
+the training split, ``make_train_loader``, ``on_device`` (channels-last on a CPU), the
+batch size and the learning rate. The script runs exactly the notebook statements that
+define those names, found by name (see :func:`lesson05`), so it cannot drift from the
+lesson.
 
-- seeds-style: ``datasets.MNIST(transform=ToTensor())`` decoded image by image in the
-  DataLoader (PIL image -> tensor for every sample, every epoch), batches of 32, and
-  ``.item()`` on every batch for a running loss and accuracy.
-- notebook 05: MNIST decoded once into a uint8 tensor, scaled and normalised in one
-  vectorised operation, served by a ``TensorDataset`` in batches of 128, trained with
-  ``helpers.engine.fit`` (sums stay on the device; ``.item()`` once per call, not per
-  batch), with the CNN's weights channels-last on a CPU and a cosine learning-rate
-  schedule (over the 10 chunks below, as the lesson's is over its epochs).
+Five ways train the lesson's CNN on the lesson's 90 % training split, with the same
+optimizer (Adam at the lesson's learning rate) and the same number of optimizer steps.
+Each differs from the one before it in one thing only, so each factor is measured alone:
 
-A third way sits in between, to show where the speed-up comes from: the seeds' batches of
-32 and memory order, fed the notebook's ready tensors through ``helpers.engine``. Its
-speed over the seeds-style loop is what the data pipeline buys; the notebook way's speed
-over it is what the batch size and channels-last memory buy.
+1. ``seeds-style``: the per-sample pipeline (PIL image -> ``ToTensor`` -> ``Normalize``,
+   the lesson's own ``transform``), batches of 32, and a hand-written loop that calls
+   ``.item()`` on every batch for a running loss and accuracy, as the seed notes do;
+2. ``no .item()``: the same loader, trained by ``helpers.engine`` (sums stay on the
+   device, read once per pass): what the per-batch ``.item()`` costs;
+3. ``tensor path``: the lesson's decoded-once ``TensorDataset`` (``make_train_loader(32)``;
+   on CUDA it also pins memory, as the lesson does): what the data path costs;
+4. ``batch 128``: ``make_train_loader()`` with the lesson's batch size: what the batch
+   size buys;
+5. ``notebook 05``: as 4, with the lesson's ``on_device`` (channels-last weights on a
+   CPU): the lesson's way, complete.
 
-The timed steps run in 10 chunks, the ways taking turns, so that a burst of load from
-another program slows all of them alike; images per second is the median over the chunks (the
-overall figure is printed too). Then each model's accuracy on the official 10,000 test
-images is measured the same way, counting samples. The last line is ``ratio: X``, the
-notebook way's images per second over the seeds-style loop's. Images are counted as they
-are served, so the short last batch of each pass counts for what it holds. With the same
-number of steps the notebook way sees about 4 times as many images (its batches are 4
-times larger).
+Every way draws its batches from one loader whose generator is seeded once, so each pass
+over the data is shuffled afresh. The timed steps run in 10 chunks, the ways taking turns,
+so that a burst of load from another program slows all of them alike; images per second is
+the median over the chunks. Images are counted as they are served (a short last batch
+counts for what it holds). No accuracy is compared here: with equal steps the ways see
+different numbers of images. ``benchmarks/time_to_accuracy.py`` measures what a learner
+waits for, the time to a target accuracy.
 
-Run it on a machine as quiet as you can make it:
+The last line is ``ratio: X``, notebook 05's images per second over the seeds-style's.
 
     python benchmarks/train_throughput.py            # 400 steps each way
-    python benchmarks/train_throughput.py --steps 100
+    python benchmarks/train_throughput.py --steps 20 # a quick look
+    python benchmarks/train_throughput.py --steps 1 --warmup 0  # does it run at all?
 
 The data root is ``TUTORIAL_DATA_DIR`` (or ``data/``), as for the notebooks; MNIST is
-downloaded there when missing.
+downloaded there when missing, as the lesson does.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
+import contextlib
+import io
 import itertools
 import json
 import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
-from torchvision import datasets, transforms
+from torch.utils.data import DataLoader, Subset
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing helpers
 
-from helpers import data_root, evaluate, fit, get_device, seeded_generator, set_seed  # noqa: E402
+from helpers import fit, get_device, set_seed  # noqa: E402
 
 NOTEBOOK = REPO / "notebooks" / "05_computer_vision.ipynb"
 SEEDS_BATCH_SIZE = 32  # what the seed notes use
-NOTEBOOK_BATCH_SIZE = 128  # what lesson 05 recommends on a CPU
-LEARNING_RATE = 3e-3  # lesson 05's Adam learning rate, used by every way
 WARMUP_STEPS = 5  # untimed steps first: the first calls choose and build kernels
 CHUNKS = 10  # the timed steps run in chunks, the ways taking turns
 
 
-def notebook_cnn_class(notebook: Path = NOTEBOOK) -> type[nn.Module]:
-    """Return the ``TinyVGG`` class defined in notebook 05 (its one cell that defines it)."""
+# --- lesson 05, read from the notebook ---------------------------------------------------
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds: definitions, imports and plain assignments."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return set()
+
+
+def _free_names(node: ast.stmt) -> set[str]:
+    """Names a statement reads from the notebook's globals (over-approximated for bodies:
+    names a function binds itself, its arguments included, are left out)."""
+    loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    local: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            local |= {a.arg for a in ast.walk(sub.args) if isinstance(a, ast.arg)}
+            if not isinstance(sub, ast.Lambda):
+                local |= {n.id for n in ast.walk(sub) if isinstance(n, ast.Name)
+                          and isinstance(n.ctx, ast.Store)}
+        elif isinstance(sub, ast.comprehension):
+            local |= {n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name)}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        # default values and decorators are read at definition time, from the globals
+        outer = [*node.decorator_list]
+        if not isinstance(node, ast.ClassDef):
+            outer += [*node.args.defaults, *node.args.kw_defaults]
+        loaded |= {n.id for d in outer if d is not None for n in ast.walk(d)
+                   if isinstance(n, ast.Name)}
+    return loaded - local - set(dir(builtins))
+
+
+def _notebook_statements(notebook: Path) -> list[tuple[str, ast.stmt]]:
+    """Every top-level statement of the notebook's code cells, in order, with its cell."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    found = [s for s in sources if "class TinyVGG(nn.Module)" in s]
-    if len(found) != 1:
-        raise SystemExit(f"expected one cell defining TinyVGG in {notebook}, found {len(found)}")
-    namespace: dict = {"torch": torch, "nn": nn}
-    exec(compile(found[0], f"{notebook.name}:TinyVGG", "exec"), namespace)
-    return namespace["TinyVGG"]
+    statements = []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython magics: nothing the recipe can need
+            continue
+        statements += [(f"{notebook.name}, cell {index}", stmt) for stmt in tree.body]
+    return statements
 
 
-def seeds_style_chunk(model, batches, optimizer, loss_fn, device, scheduler=None) -> None:
-    """The loop of the seed notes: per-batch ``.item()``, accuracy averaged over batches."""
+def lesson05(names: Iterable[str], notebook: Path = NOTEBOOK) -> SimpleNamespace:
+    """Run the notebook statements that define ``names``, and what they need, in order.
+
+    A program slice: for every name wanted, the statement that binds it (its last binding
+    before the statement that needs it; for the names asked for, the last in the
+    notebook), then the same for every global name that statement reads, recursively.
+    Those statements run in notebook order (prints, asserts and plots are never part of
+    the slice, unless a definition includes them), and the names come back as attributes,
+    with ``globals``, the dict the lesson's functions look their global names up in.
+    A name the notebook no longer defines stops the script with a message naming it.
+    """
+    statements = _notebook_statements(notebook)
+    binders: dict[str, list[int]] = {}
+    for position, (_, stmt) in enumerate(statements):
+        for name in _bound_names(stmt):
+            binders.setdefault(name, []).append(position)
+
+    chosen: set[int] = set()
+    wanted = [(name, len(statements)) for name in names]
+    while wanted:
+        name, before = wanted.pop()
+        earlier = [p for p in binders.get(name, []) if p < before]
+        later = [p for p in binders.get(name, []) if p >= before]
+        if not earlier and not later:
+            if before == len(statements):
+                raise SystemExit(f"{notebook} no longer defines {name!r}, which the benchmark "
+                                 "reads from it: update benchmarks/ to the lesson")
+            continue  # a builtin, or a name bound only inside a loop or block
+        position = earlier[-1] if earlier else later[0]  # a function may use a later global
+        if position in chosen:
+            continue
+        chosen.add(position)
+        wanted += [(free, position) for free in _free_names(statements[position][1])]
+
+    namespace: dict = {"__name__": "lesson05"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for position in sorted(chosen):
+            where, stmt = statements[position]
+            module = ast.Module(body=[stmt], type_ignores=[])
+            exec(compile(module, where, "exec"), namespace)
+    return SimpleNamespace(**{name: namespace[name] for name in names}, globals=namespace)
+
+
+LESSON_NAMES = ("TinyVGG", "on_device", "per_sample_data", "train_idx",
+                "make_train_loader", "BATCH_SIZE", "LEARNING_RATE", "SEED")
+
+
+# --- the five ways -----------------------------------------------------------------------
+
+def seeds_style_pass(model, batches, optimizer, loss_fn, device) -> None:
+    """The loop of the seed notes: ``.item()`` on every batch, accuracy averaged over batches."""
     train_loss, train_acc = 0.0, 0.0
     for X, y in batches:
         X, y = X.to(device), y.to(device)
@@ -93,135 +193,177 @@ def seeds_style_chunk(model, batches, optimizer, loss_fn, device, scheduler=None
         optimizer.step()
 
 
-def notebook_chunk(model, batches, optimizer, loss_fn, device, scheduler=None) -> None:
-    """Lesson 05's way: ``helpers.engine.fit``, one chunk standing in for one epoch."""
-    fit(model, batches, loss_fn, optimizer, 1, device, progress=False, scheduler=scheduler)
+def engine_pass(model, batches, optimizer, loss_fn, device) -> None:
+    """Lesson 05's loop: ``helpers.engine.fit`` for one pass over the batches given."""
+    fit(model, batches, loss_fn, optimizer, 1, device, progress=False)
 
 
+@dataclass
 class Way:
-    """One way of training: a model, its optimizer and batches, trained chunk by chunk."""
+    """One way of training: a model, its optimizer and a loader, trained chunk by chunk."""
 
-    def __init__(self, name, model, make_loader, batch_size, chunk_fn, device, loss_fn,
-                 cosine_schedule=False):
-        self.name, self.model, self.batch_size = name, model, batch_size
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        self.scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, CHUNKS)
-                          if cosine_schedule else None)
-        self.served = 0  # images handed out so far
-        self.batches = self._serve(make_loader)
-        self.chunk_fn, self.device, self.loss_fn = chunk_fn, device, loss_fn
-        self.seconds: list[float] = []
-        self.images: list[int] = []  # images served in each timed chunk
+    key: str
+    label: str  # what this way changes, compared with the way before it
+    model: nn.Module
+    loader: DataLoader
+    one_pass: Callable
+    learning_rate: float
+    served: int = 0  # images handed out so far
+    seconds: list[float] = field(default_factory=list)
+    images: list[int] = field(default_factory=list)  # images served in each timed chunk
 
-    def _serve(self, make_loader) -> Iterator:
-        """Batches from fresh (reshuffled) passes over ``make_loader()``, for ever, counted."""
+    def __post_init__(self) -> None:
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+        self.batches = self._serve()
+
+    def _serve(self) -> Iterator:
+        """Batches from pass after pass over the one loader (reshuffled each pass), counted."""
         while True:
-            for X, y in make_loader():
+            for X, y in self.loader:
                 self.served += len(y)
                 yield X, y
 
-    def train(self, steps: int, timed: bool = True) -> None:
+    def train(self, steps: int, loss_fn, device, timed: bool = True) -> None:
         served, start = self.served, time.perf_counter()
-        self.chunk_fn(self.model, itertools.islice(self.batches, steps), self.optimizer,
-                      self.loss_fn, self.device, self.scheduler if timed else None)
-        if self.device.type == "cuda":
+        self.one_pass(self.model, itertools.islice(self.batches, steps), self.optimizer,
+                      loss_fn, device)
+        if device.type == "cuda":
             torch.cuda.synchronize()
         if timed:
             self.seconds.append(time.perf_counter() - start)
             self.images.append(self.served - served)
 
+    def rate(self) -> float:
+        """Median images per second over the timed chunks."""
+        return statistics.median(n / t for n, t in zip(self.images, self.seconds, strict=True))
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=400, help="optimizer steps each way")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--notebook", type=Path, default=NOTEBOOK, help="where TinyVGG is defined")
-    args = parser.parse_args()
-    if args.steps < 1:
-        parser.error("--steps must be at least 1")
 
-    device = get_device()
-    TinyVGG = notebook_cnn_class(args.notebook)
-    root = data_root()
-    loss_fn = nn.CrossEntropyLoss()
-    on_cuda = device.type == "cuda"
-    print(f"device: {device} | torch {torch.__version__} | CPU threads: "
-          f"{torch.get_num_threads()} | load average: {os.getloadavg()[0]:.2f}")
+def build_ways(lesson: SimpleNamespace, device: torch.device, seed: int) -> list[Way]:
+    """The five ways, each one change away from the one before (see the module docstring)."""
+    # the lesson's per-sample dataset (section 7), restricted to its training split
+    per_sample_split = Subset(lesson.per_sample_data, lesson.train_idx)
 
-    # --- the seeds-style pipeline: PIL image -> ToTensor for every sample -----------------
-    to_tensor = transforms.ToTensor()
-    seeds_train = datasets.MNIST(root, train=True, download=True, transform=to_tensor)
-    seeds_test = datasets.MNIST(root, train=False, download=True, transform=to_tensor)
+    def per_sample_loader():
+        return DataLoader(per_sample_split, batch_size=SEEDS_BATCH_SIZE, shuffle=True,
+                          generator=torch.Generator().manual_seed(seed))
 
-    def seeds_loader():
-        return DataLoader(seeds_train, batch_size=SEEDS_BATCH_SIZE, shuffle=True,
-                          generator=seeded_generator(args.seed))
+    def model(channels_last=False):
+        set_seed(seed)
+        return lesson.on_device(lesson.TinyVGG()) if channels_last else lesson.TinyVGG().to(device)
 
-    # --- the notebook's pipeline: decode once, normalise once, serve tensors --------------
-    raw_train = datasets.MNIST(root, train=True, download=True)
-    raw_test = datasets.MNIST(root, train=False, download=True)
-    scaled = raw_train.data.unsqueeze(1).float().div(255)  # (N, 1, 28, 28) in [0, 1]
-    mean, std = scaled.mean(), scaled.std()
-    X_train = (scaled - mean) / std
-    X_test = (raw_test.data.unsqueeze(1).float().div(255) - mean) / std
+    cuda = " (+ pinned memory on CUDA)" if device.type == "cuda" else ""
+    specs = [
+        ("seeds-style", "per-sample transform, batch 32, .item() every batch",
+         per_sample_loader(), seeds_style_pass, False),
+        ("no .item()", "helpers.engine: no .item() per batch", per_sample_loader(),
+         engine_pass, False),
+        ("tensor path", f"decoded once, TensorDataset{cuda}",
+         lesson.make_train_loader(SEEDS_BATCH_SIZE), engine_pass, False),
+        ("batch 128", f"batch {lesson.BATCH_SIZE}", lesson.make_train_loader(), engine_pass,
+         False),
+        ("notebook 05", "on_device: channels-last weights on a CPU", lesson.make_train_loader(),
+         engine_pass, True),
+    ]
+    return [Way(key, label, model(last), loader, one_pass, lesson.LEARNING_RATE)
+            for key, label, loader, one_pass, last in specs]
 
-    def tensor_loader(batch_size):
-        return lambda: DataLoader(TensorDataset(X_train, raw_train.targets),
-                                  batch_size=batch_size, shuffle=True,
-                                  generator=seeded_generator(args.seed), pin_memory=on_cuda)
 
-    print(f"training images: {len(raw_train):,} | test images: {len(raw_test):,} | "
-          f"{args.steps} steps each way")
+# --- measuring and reporting -------------------------------------------------------------
 
-    set_seed(args.seed)
-    seeds_way = Way("seeds-style", TinyVGG().to(device), seeds_loader, SEEDS_BATCH_SIZE,
-                    seeds_style_chunk, device, loss_fn)
-    set_seed(args.seed)
-    cnn = TinyVGG().to(device)
-    if device.type == "cpu":  # as lesson 05's on_device(): channels-last weights on a CPU
-        cnn = cnn.to(memory_format=torch.channels_last)
-    notebook_way = Way("notebook 05", cnn, tensor_loader(NOTEBOOK_BATCH_SIZE),
-                       NOTEBOOK_BATCH_SIZE, notebook_chunk, device, loss_fn, cosine_schedule=True)
-    # In between, to split the gain: the seeds' batches of 32 and memory order, fed the
-    # notebook's ready tensors through helpers.engine (no per-sample decoding, no per-batch
-    # .item()). What is left between it and the seeds-style loop is the data pipeline.
-    set_seed(args.seed)
-    middle_way = Way("tensors, 32", TinyVGG().to(device), tensor_loader(SEEDS_BATCH_SIZE),
-                     SEEDS_BATCH_SIZE, notebook_chunk, device, loss_fn)
-    ways = [seeds_way, middle_way, notebook_way]
+def load_average() -> str:
+    """The 1-minute load average, or 'n/a' where the system has none (Windows)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "n/a"
 
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="CPU threads for PyTorch (torch.set_num_threads); 0 keeps PyTorch's default, "
+             "one per core. On a machine other programs keep busy, 1 gives steadier and "
+             "often much faster figures: threads that wait for each other lose more than "
+             "a second thread gains (default: 0)")
+
+
+def apply_threads(parser: argparse.ArgumentParser, threads: int) -> None:
+    if threads < 0:
+        parser.error("--threads must be 0 (PyTorch's default) or more")
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def chunk_sizes(steps: int, chunks: int = CHUNKS) -> list[int]:
+    """``steps`` split into ``chunks`` near-equal parts (empty parts dropped)."""
+    return [n for n in (steps // chunks + (i < steps % chunks) for i in range(chunks)) if n]
+
+
+def run(ways: list[Way], steps: int, warmup: int, loss_fn, device) -> None:
+    """Warm every way up, then time the steps in interleaved chunks."""
     for way in ways:  # untimed: the first steps choose and build kernels
-        way.train(WARMUP_STEPS, timed=False)
-    # Interleaved chunks: a burst of load from another program hits all ways alike.
-    chunk_steps = [args.steps // CHUNKS + (i < args.steps % CHUNKS) for i in range(CHUNKS)]
-    for steps in chunk_steps:
-        if steps:
-            for way in ways:
-                way.train(steps)
+        if warmup:
+            way.train(warmup, loss_fn, device, timed=False)
+    for n in chunk_sizes(steps):  # a burst of load from elsewhere hits all ways alike
+        for way in ways:
+            way.train(n, loss_fn, device)
 
-    rates, accuracy = {}, {}
-    test_sets = {"seeds-style": seeds_test,
-                 "tensors, 32": TensorDataset(X_test, raw_test.targets),
-                 "notebook 05": TensorDataset(X_test, raw_test.targets)}
+
+def report(ways: list[Way]) -> None:
+    """One line per way, the factor each change measured, and the overall ratio last."""
     for way in ways:
         images, total = sum(way.images), sum(way.seconds)
-        chunk_rates = [n / t for n, t in zip(way.images, way.seconds, strict=True)]
-        rates[way.name] = statistics.median(chunk_rates)
-        test = evaluate(way.model, DataLoader(test_sets[way.name], batch_size=1000), loss_fn,
-                         device)
-        accuracy[way.name] = test["acc"]
-        print(f"{way.name:<12}: batch {way.batch_size:>3}, {images:>6,} images in "
-              f"{total:6.2f} s = {images / total:7.0f} images/s (median of {len(chunk_rates)} "
-              f"chunks: {rates[way.name]:7.0f}) | test accuracy {test['acc']:.4f}", flush=True)
+        print(f"{way.key:<11} : {images:>6,} images in {total:6.2f} s, median "
+              f"{way.rate():7.0f} images/s over {len(way.images)} chunks | {way.label}",
+              flush=True)
+    print("factors, each way over the one before it:")
+    for before, after in itertools.pairwise(ways):
+        print(f"  x{after.rate() / before.rate():.2f}  {after.label}")
+    print(f"ratio: {ways[-1].rate() / ways[0].rate():.2f}")
 
-    print(f"where the speed-up comes from: the data pipeline x"
-          f"{rates['tensors, 32'] / rates['seeds-style']:.2f} (seeds-style -> tensors, 32), "
-          f"batches of {NOTEBOOK_BATCH_SIZE} and memory order x"
-          f"{rates['notebook 05'] / rates['tensors, 32']:.2f} (tensors, 32 -> notebook 05)")
-    better = accuracy["notebook 05"] >= accuracy["seeds-style"]
-    print(f"notebook 05's test accuracy is equal or better: {better} | "
-          f"load average after: {os.getloadavg()[0]:.2f}")
-    print(f"ratio: {rates['notebook 05'] / rates['seeds-style']:.2f}")
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="The data root is TUTORIAL_DATA_DIR (or data/ in the repository).")
+    parser.add_argument("--steps", type=int, default=400,
+                        help="timed optimizer steps for each way (default: 400)")
+    parser.add_argument("--warmup", type=int, default=WARMUP_STEPS,
+                        help="untimed steps for each way before timing starts (default: "
+                             f"{WARMUP_STEPS})")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the models' weights and of the per-sample loaders' "
+                             "shuffling; the tensor loaders are the lesson's own, seeded with "
+                             "its SEED (default: 0)")
+    add_threads_option(parser)
+    parser.add_argument("--notebook", type=Path, default=NOTEBOOK,
+                        help="the lesson to read the recipe from (default: %(default)s)")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    apply_threads(parser, args.threads)
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be at least 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    lesson = lesson05(LESSON_NAMES, args.notebook)
+    device = get_device()
+    print(f"device: {device} | torch {torch.__version__} | CPU threads: "
+          f"{torch.get_num_threads()} | load average: {load_average()}")
+    ways = build_ways(lesson, device, args.seed)
+    print(f"training split: {len(lesson.train_idx):,} images (lesson 05's) | "
+          f"{args.steps} timed steps each way, Adam lr {lesson.LEARNING_RATE}")
+    run(ways, args.steps, args.warmup, nn.CrossEntropyLoss(), device)
+    print(f"load average after: {load_average()}")
+    report(ways)
     return 0
 
 

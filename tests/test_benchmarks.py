@@ -1,11 +1,14 @@
-"""Smoke test of the benchmark scripts: they still run and print what they promise.
+"""Smoke tests of the benchmark scripts: they still run and print what they promise.
 
 Speed is never checked here (a timed test fails on a slow machine); this only catches a
-script broken by a change elsewhere, such as notebook 05's CNN cell moving or renaming.
+script broken by a change elsewhere, such as lesson 05 renaming or moving what the
+benchmarks read from it (its CNN, ``conv_block``, its loaders, its ``train``). The
+scripts run with tiny settings: one step, one epoch, a few hundred images, one thread.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -16,28 +19,90 @@ import pytest
 from helpers import data_root
 
 REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+
+needs_mnist = pytest.mark.skipif(
+    not (data_root() / "MNIST" / "raw").is_dir(),  # the scripts would try to download it
+    reason="needs MNIST under the data root (CI points it at a copy of the mirror)")
 
 
-def test_train_throughput_prints_every_way_and_a_ratio():
-    if not (data_root() / "MNIST" / "raw").is_dir():  # the script would try to download it
-        pytest.skip("needs MNIST under the data root (CI points it at a copy of the mirror)")
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "train_throughput.py"), "--steps", "2"],
-        capture_output=True, text=True, timeout=300, cwd=REPO, check=False,
-    )
+def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCHMARKS / name), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          check=False)
+
+
+@needs_mnist
+def test_train_throughput_prints_every_way_its_factors_and_a_ratio():
+    result = run_script("train_throughput.py", "--steps", "1", "--warmup", "0",
+                        "--threads", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
-    assert any(line.startswith("seeds-style :") for line in lines), result.stdout
-    assert any(line.startswith("tensors, 32 :") for line in lines), result.stdout
-    assert any(line.startswith("notebook 05 :") for line in lines), result.stdout
-    assert any(line.startswith("where the speed-up comes from:") for line in lines), result.stdout
+    assert lines[0].startswith("device: ") and "load average: " in lines[0], lines[0]
+    for key in ("seeds-style", "no .item()", "tensor path", "batch 128", "notebook 05"):
+        assert any(re.match(rf"{re.escape(key)} +: +[\d,]+ images in .* images/s", line)
+                   for line in lines), (key, result.stdout)
+    factors = lines.index("factors, each way over the one before it:")
+    assert all(re.match(r"  x\d+\.\d\d  \S", line) for line in lines[factors + 1:factors + 5])
     assert re.fullmatch(r"ratio: \d+\.\d\d", lines[-1]), lines[-1]
+    assert "accuracy" not in result.stdout  # equal steps, unequal images: no accuracy claim
 
 
-def test_train_throughput_rejects_a_bad_step_count():
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "train_throughput.py"), "--steps", "0"],
-        capture_output=True, text=True, timeout=120, cwd=REPO, check=False,
-    )
-    assert result.returncode == 2
-    assert "--steps must be at least 1" in result.stderr
+@needs_mnist
+def test_time_to_accuracy_reports_each_run_the_medians_and_a_ratio():
+    result = run_script("time_to_accuracy.py", "--seeds", "0", "--max-epochs", "1",
+                        "--train-images", "256", "--test-images", "256", "--target", "0.2",
+                        "--threads", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert "NOT a measurement" in lines[1], lines[1]  # a smoke run says it is one
+    for recipe in ("seeds recipe", "lesson 05"):
+        assert any(re.match(rf"{recipe} +seed 0: (reached|did not reach) .* s per epoch", line)
+                   for line in lines), (recipe, result.stdout)
+        assert any(re.match(rf"{recipe} *: (median \d|median: did not reach)", line)
+                   for line in lines), (recipe, result.stdout)
+    assert any(line.startswith("where the gain comes from: median epochs ") for line in lines)
+    assert re.fullmatch(r"ratio: (\d+\.\d\d|> \d+\.\d\d \(.+\)|none \(.+\))", lines[-1]), lines[-1]
+
+
+def load_script(script: str):
+    """Import a benchmark script as a module (its ``main`` does not run)."""
+    name = f"benchmark_{script[:-3]}"
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    sys.path.insert(0, str(BENCHMARKS))  # time_to_accuracy imports train_throughput
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+@pytest.mark.parametrize(("script", "args", "message"), [
+    ("train_throughput.py", ["--steps", "0"], "--steps must be at least 1"),
+    ("train_throughput.py", ["--warmup", "-1"], "--warmup must be at least 0"),
+    ("train_throughput.py", ["--threads", "-1"], "--threads must be 0"),
+    ("time_to_accuracy.py", ["--max-epochs", "0"], "--max-epochs must be at least 1"),
+    ("time_to_accuracy.py", ["--target", "1.5"], "--target must be above 0 and at most 1"),
+    ("time_to_accuracy.py", ["--test-images", "0"], "--test-images must be at least 1"),
+    ("time_to_accuracy.py", ["--train-images", "-1"], "--train-images must be 0"),
+])
+def test_bad_options_are_refused_before_any_work(script, args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_script(script).parse_args(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", ["train_throughput.py", "time_to_accuracy.py"])
+def test_help_documents_every_option(script, capsys):
+    parser = load_script(script).make_parser()
+    options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
+    assert options
+    undocumented = [a.option_strings[0] for a in options if not (a.help or "").strip()]
+    assert not undocumented, undocumented
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--help"])
+    shown = capsys.readouterr().out
+    assert all(a.option_strings[0] in shown for a in options)
