@@ -8,9 +8,24 @@ picks a plotting backend, in code that draws nothing.
 
 from typing import Any
 
-from helpers.data import DownloadError, data_root, download_and_extract, sha256_of
+from helpers.data import (
+    DATASETS,
+    DownloadError,
+    data_root,
+    download_and_extract,
+    download_dataset,
+    sha256_of,
+)
 from helpers.device import get_device, seeded_generator, set_seed
-from helpers.engine import count_correct, evaluate, fit, predict, train_one_epoch
+from helpers.engine import (
+    accuracy_interval,
+    count_correct,
+    evaluate,
+    fit,
+    overfits,
+    predict,
+    train_one_epoch,
+)
 from helpers.notebook import CaughtError, expect_error, progress_bar
 
 _PLOTTING_NAMES = (
@@ -26,16 +41,20 @@ _PLOTTING_NAMES = (
 )
 
 __all__ = [
+    "accuracy_interval",
     "CaughtError",
     "confusion_counts",
     "count_correct",
     "data_root",
+    "DATASETS",
     "download_and_extract",
+    "download_dataset",
     "DownloadError",
     "evaluate",
     "expect_error",
     "fit",
     "get_device",
+    "overfits",
     "plot_classes_2d",
     "plot_confusion_matrix",
     "plot_decision_boundaries_side_by_side",

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 ENV_VAR = "TUTORIAL_DATA_DIR"
 #: The most an archive may unpack to, in bytes, unless ``max_bytes`` says otherwise.
@@ -504,3 +505,77 @@ def download_and_extract(
             archive.unlink(missing_ok=True)
             shutil.rmtree(staging, ignore_errors=True)
     return dest
+
+
+# --- the datasets the lessons use --------------------------------------------------------------
+
+class DatasetInfo(NamedTuple):
+    """Where a dataset comes from: the URL of its archive and the archive's SHA-256."""
+
+    url: str
+    #: ``None`` where no trusted source publishes one (06_custom_datasets explains why a
+    #: hash copied from a tutorial proves nothing); torchvision checks MNIST's own MD5s.
+    sha256: str | None
+
+
+#: The datasets of the series, by the name of their folder in the data root.
+DATASETS: dict[str, DatasetInfo] = {
+    "hymenoptera_data": DatasetInfo(
+        "https://download.pytorch.org/tutorial/hymenoptera_data.zip", None),
+    "MNIST": DatasetInfo("https://ossci-datasets.s3.amazonaws.com/mnist/", None),
+}
+
+
+def _remove_new_paths(folder: Path, before: set[Path]) -> None:
+    """Remove what appeared under ``folder`` since ``before`` was listed (deepest first)."""
+    if not folder.exists():
+        return
+    for path in sorted(set(folder.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if folder not in before:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _download_mnist(root: Path) -> None:
+    """torchvision's own MNIST download; on failure, what it created is removed again."""
+    from torchvision.datasets import MNIST
+
+    folder = root / "MNIST"
+    before = ({folder} | set(folder.rglob("*"))) if folder.exists() else set()
+    try:
+        MNIST(root, train=False, download=True)
+    except (RuntimeError, OSError) as exc:
+        _remove_new_paths(folder, before)
+        reason = str(exc).strip().replace("\n", " ")
+        raise DownloadError(
+            f"could not download MNIST with torchvision into {folder} ({reason}). "
+            f"{_by_hand(folder)}"
+        ) from exc
+
+
+def download_dataset(name: str) -> Path:
+    """Make sure dataset ``name`` (a key of :data:`DATASETS`) is in the data root; return
+    its folder, ``data_root() / name``.
+
+    Nothing is downloaded when the data is already there (an offline mirror copied as the
+    data root, or an earlier run). ``"hymenoptera_data"`` goes through
+    :func:`download_and_extract`; ``"MNIST"`` through ``torchvision.datasets.MNIST(root,
+    download=True)``, so pass ``data_root()`` as ``root`` to torchvision's ``MNIST``
+    afterwards. Taught in 05_computer_vision (MNIST) and 06_custom_datasets.
+
+    Raises:
+        KeyError: ``name`` is not in :data:`DATASETS`.
+        DownloadError: the download failed; the message says what failed and names
+            ``TUTORIAL_DATA_DIR``, and no folder is left behind.
+    """
+    if name not in DATASETS:
+        raise KeyError(f"no dataset named {name!r}; the known ones are {sorted(DATASETS)}")
+    root = data_root()
+    if name == "MNIST":
+        _download_mnist(root)
+        return root / name
+    info = DATASETS[name]
+    return download_and_extract(info.url, root / name, info.sha256)

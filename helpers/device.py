@@ -15,14 +15,29 @@ import torch
 _MAX_SEED = 2**32 - 1
 
 
+def require_int(value: object, name: str, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+    """The one integer check of ``helpers``: ``value`` as an ``int`` (Python or NumPy
+    integers; ``bool`` is refused, ``True`` as a count is a mistake).
+
+    Raises:
+        TypeError: ``value`` is not an integer.
+        ValueError: it lies outside ``minimum .. maximum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if minimum is not None and maximum is not None:
+            expected = f"between {minimum} and {maximum}"
+        else:
+            expected = f">= {minimum}" if minimum is not None else f"<= {maximum}"
+        raise ValueError(f"{name} must be an int {expected}, got {value}")
+    return value
+
+
 def _seed_as_uint32(seed: object) -> int:
-    """Return ``seed`` as an int if it is an integer in [0, 2**32 - 1]; raise otherwise."""
-    # bool is an int subclass; True as a seed is almost always a mistake.
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
-    if not 0 <= int(seed) <= _MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {_MAX_SEED}, got {seed}")
-    return int(seed)
+    return require_int(seed, "seed", minimum=0, maximum=_MAX_SEED)
 
 
 def get_device() -> torch.device:

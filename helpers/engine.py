@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.device import mode_restored
+from helpers.device import mode_restored, require_int
 from helpers.notebook import progress_bar
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -451,3 +451,67 @@ def predict(
     if not all_logits:
         raise ValueError("the loader yielded no samples")
     return torch.cat(all_logits).cpu(), torch.cat(all_targets).cpu()
+
+
+# --- reading a run: the series' overfitting rule, and an accuracy's uncertainty -------------
+
+def _loss_list(history: Any, key: str) -> list[float]:
+    if not isinstance(history, dict) or key not in history:
+        raise ValueError(f"history must be a dict with a {key!r} list, like fit() returns")
+    values = [float(v) for v in history[key]]
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"history[{key!r}] must be a non-empty list of finite losses")
+    return values
+
+
+def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
+    """The series' one test for overfitting, on the per-epoch losses of a run.
+
+    True when, at the last epoch, the validation loss is more than ``gap`` (10 %) above
+    the training loss, **and** above its own lowest value of the run, **and** the training
+    loss has kept falling since the epoch of that lowest validation loss. A gap alone is
+    the generalisation gap every model has; overfitting is validation getting worse while
+    training gets better. Taught in 05_computer_vision ("Overfitting: one test for the
+    whole series").
+
+    Args:
+        history: a dict with equally long ``"train_loss"`` and ``"eval_loss"`` lists, as
+            :func:`fit` returns with an ``eval_loader``.
+        gap: how far above the training loss the validation loss must be, as a fraction.
+
+    Raises:
+        ValueError: a missing, empty or non-finite loss list, lists of different lengths,
+            or a negative ``gap``.
+    """
+    train, val = _loss_list(history, "train_loss"), _loss_list(history, "eval_loss")
+    if len(train) != len(val):
+        raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not 0 <= gap < math.inf:
+        raise ValueError(f"gap must be a fraction >= 0 like 0.10, got {gap!r}")
+    best = min(range(len(val)), key=val.__getitem__)  # the epoch of the lowest val. loss
+    rising = val[-1] > val[best] and train[-1] < train[best]
+    return val[-1] > (1 + gap) * train[-1] and rising
+
+
+def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of an accuracy of ``correct`` out of ``total``.
+
+    With the default ``z = 1.96`` it is a 95 % interval: what the accuracy on all such
+    data plausibly is, given this sample. Unlike ``p ± z·sqrt(p(1-p)/n)`` it stays inside
+    [0, 1] and is not empty at 0 % or 100 %. For example 99 right of 153 gives about
+    (0.57, 0.72). Taught in 05_computer_vision (the test set, used once).
+
+    Raises:
+        TypeError: ``correct`` or ``total`` is not an integer.
+        ValueError: ``total < 1``, ``correct`` outside ``0 .. total``, or ``z <= 0``.
+    """
+    correct = require_int(correct, "correct", minimum=0)
+    total = require_int(total, "total", minimum=1)
+    if correct > total:
+        raise ValueError(f"correct must be at most total ({total}), got {correct}")
+    if isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 < z < math.inf:
+        raise ValueError(f"z must be a positive number like 1.96, got {z!r}")
+    p, n = correct / total, total
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)

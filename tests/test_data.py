@@ -553,3 +553,83 @@ def test_sha256_of_accepts_only_paths(bad):
     # an int would be taken as a file descriptor: True is stdout, which would then be closed
     with pytest.raises(TypeError, match="path must be a str or pathlib.Path"):
         data.sha256_of(bad)
+
+
+# --- the dataset registry --------------------------------------------------------------------
+
+def _write_idx(path: Path, array) -> None:
+    """An IDX file (MNIST's format) holding a uint8 array."""
+    import numpy as np
+
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def _fake_mnist(root: Path, n: int = 6) -> None:
+    import numpy as np
+
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split in ("train", "t10k"):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", np.zeros((n, 28, 28)))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", np.arange(n) % 10)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Every download fails at once: nothing may leave this machine."""
+    from torchvision.datasets import MNIST
+
+    def refuse(*args, **kwargs):
+        raise data.urllib.error.URLError("network is unreachable (test)")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens there
+
+
+def test_the_registry_names_the_lessons_datasets():
+    assert set(data.DATASETS) == {"hymenoptera_data", "MNIST"}
+    assert data.DATASETS["hymenoptera_data"].url == \
+        "https://download.pytorch.org/tutorial/hymenoptera_data.zip"
+    for info in data.DATASETS.values():
+        assert info.url.startswith("https://")
+        assert info.sha256 is None or len(info.sha256) == 64
+
+
+def test_datasets_already_in_the_data_root_are_not_downloaded(tmp_path, monkeypatch, offline):
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", str(tmp_path))
+    _fake_mnist(tmp_path)
+    (tmp_path / "hymenoptera_data" / "train").mkdir(parents=True)
+    (tmp_path / "hymenoptera_data" / "train" / "a.jpg").write_bytes(b"x")
+    before = sorted(tmp_path.rglob("*"))
+    assert data.download_dataset("MNIST") == tmp_path.resolve() / "MNIST"
+    assert data.download_dataset("hymenoptera_data") == tmp_path.resolve() / "hymenoptera_data"
+    assert sorted(tmp_path.rglob("*")) == before  # nothing added, nothing removed
+
+
+@pytest.mark.parametrize("name", ["MNIST", "hymenoptera_data"])
+def test_an_offline_download_is_one_clear_error_and_leaves_no_folder(tmp_path, monkeypatch,
+                                                                    offline, name):
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.DownloadError, match="TUTORIAL_DATA_DIR") as caught:
+        data.download_dataset(name)
+    assert name in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # no empty MNIST/raw, no hymenoptera_data
+
+
+def test_a_failed_mnist_download_keeps_what_was_there_before(tmp_path, monkeypatch, offline):
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", str(tmp_path))
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    (tmp_path / "MNIST" / "notes.txt").write_text("mine")
+    with pytest.raises(data.DownloadError, match="could not download MNIST"):
+        data.download_dataset("MNIST")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == \
+        ["MNIST", "MNIST/notes.txt", "MNIST/raw"]
+
+
+def test_an_unknown_dataset_is_named_with_the_known_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTORIAL_DATA_DIR", str(tmp_path))
+    with pytest.raises(KeyError, match="'hymenoptera_data'"):
+        data.download_dataset("CIFAR10")

@@ -636,3 +636,96 @@ def test_engine_module_names_the_lesson_that_teaches_it():
     for function in (engine.count_correct, engine.train_one_epoch, engine.evaluate, engine.fit,
                      engine.predict):
         assert "Taught in" in function.__doc__
+
+
+# --- overfits: the series' one rule ----------------------------------------------------------
+
+def _h(train, val):
+    return {"train_loss": list(train), "eval_loss": list(val)}
+
+
+@pytest.mark.parametrize("train, val, expected", [
+    ([0.5, 0.2, 0.1], [0.5, 0.3, 0.4], True),      # all three conditions hold
+    ([0.5, 0.2, 0.1], [0.5, 0.4, 0.3], False),     # a gap only: validation still falling
+    ([0.5, 0.2, 0.3], [0.5, 0.3, 0.4], False),     # training rose since the best epoch
+    ([0.5, 0.2, 0.38], [0.5, 0.3, 0.4], False),    # within 10 % of the training loss
+    ([0.5, 0.2, 0.1], [0.5, 0.4, 0.4], False),     # equal to its minimum: not above it
+    ([0.5], [0.9], False),                         # one epoch: nothing has risen
+    ([0.5, 0.2, 0.2], [0.5, 0.3, 0.4], False),     # training flat since the best epoch
+])
+def test_overfits_needs_the_gap_the_rise_and_a_falling_training_loss(train, val, expected):
+    assert engine.overfits(_h(train, val)) is expected
+
+
+def test_overfits_gap_is_strict_and_adjustable():
+    h = _h([1.0, 0.5, 0.25], [1.0, 0.2, 0.3])
+    assert engine.overfits(h)                       # 0.3 > 1.1 * 0.25
+    assert not engine.overfits(h, gap=0.2)          # 0.3 is exactly 1.2 * 0.25: not more
+    assert not engine.overfits(h, gap=0.5)
+
+
+def test_overfits_measures_from_the_first_lowest_epoch():
+    # lowest validation loss at epochs 2 and 4; training fell since epoch 2, not since 4
+    h = _h([0.9, 0.5, 0.4, 0.3, 0.3], [0.9, 0.4, 0.6, 0.4, 0.5])
+    assert engine.overfits(h)
+
+
+@pytest.mark.parametrize("history, message", [
+    ({"train_loss": [0.1]}, "eval_loss"),
+    ([0.1, 0.2], "train_loss"),
+    ({"train_loss": [], "eval_loss": []}, "non-empty"),
+    ({"train_loss": [0.1, float("nan")], "eval_loss": [0.1, 0.2]}, "finite"),
+    ({"train_loss": [0.1, 0.2], "eval_loss": [0.1]}, "2 training losses but 1"),
+])
+def test_overfits_rejects_a_history_it_cannot_read(history, message):
+    with pytest.raises(ValueError, match=message):
+        engine.overfits(history)
+
+
+@pytest.mark.parametrize("gap", [-0.1, float("nan"), float("inf"), True, "0.1"])
+def test_overfits_rejects_a_bad_gap(gap):
+    with pytest.raises(ValueError, match="gap"):
+        engine.overfits(_h([0.2], [0.3]), gap=gap)
+
+
+# --- accuracy_interval: Wilson's score interval ----------------------------------------------
+
+def test_accuracy_interval_matches_wilsons_formula():
+    low, high = engine.accuracy_interval(99, 153)
+    assert (round(low, 4), round(high, 4)) == (0.5686, 0.7183)
+    assert low < 99 / 153 < high
+
+
+def test_accuracy_interval_stays_inside_zero_and_one_and_is_not_empty_at_the_ends():
+    low, high = engine.accuracy_interval(0, 10)
+    assert low == 0.0 and round(high, 4) == 0.2775
+    low, high = engine.accuracy_interval(10, 10)
+    assert round(low, 4) == 0.7225 and high == 1.0
+
+
+def test_accuracy_interval_narrows_with_more_samples_and_widens_with_z():
+    small = engine.accuracy_interval(8, 10)
+    large = engine.accuracy_interval(800, 1000)
+    assert large[1] - large[0] < small[1] - small[0]
+    wide = engine.accuracy_interval(8, 10, z=2.58)
+    assert wide[0] < small[0] and wide[1] > small[1]
+
+
+def test_accuracy_interval_accepts_numpy_integers():
+    import numpy as np
+
+    assert engine.accuracy_interval(np.int64(5), np.int64(10)) == engine.accuracy_interval(5, 10)
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((5, 0), ValueError, "total must be an int >= 1"),
+    ((11, 10), ValueError, "at most total"),
+    ((-1, 10), ValueError, "correct must be an int >= 0"),
+    ((5.0, 10), TypeError, "correct must be an int"),
+    ((5, True), TypeError, "total must be an int"),
+    ((5, 10, 0), ValueError, "z must be"),
+    ((5, 10, float("nan")), ValueError, "z must be"),
+])
+def test_accuracy_interval_rejects_bad_input(args, error, message):
+    with pytest.raises(error, match=message):
+        engine.accuracy_interval(*args)
