@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import errno
+import gzip
 import hashlib
 import http.server
 import io
@@ -148,7 +148,8 @@ def server(tmp_path):
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,),
+                              daemon=True)  # polls every 50 ms: a fast teardown
     thread.start()
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
@@ -270,7 +271,7 @@ def test_tar_links_are_refused(server, home, link):
 def test_not_an_archive_is_refused(server, home):
     (server.www / "page.html").write_text("<html>not an archive</html>")
     dest = home / "page"
-    with pytest.raises(ValueError, match="not a zip or tar archive"):
+    with pytest.raises(ValueError, match="not a zip, tar or gzip file"):
         data.download_and_extract(f"{server.url}/page.html", dest)
     assert list(home.iterdir()) == []
 
@@ -289,20 +290,9 @@ def test_an_archive_without_files_is_refused(server, home, name, payload):
 
 def test_a_name_that_is_a_file_and_a_folder_is_refused_by_name(server, home):
     (server.www / "clash.zip").write_bytes(_zip_bytes({"a": b"file", "a/b": b"inside"}))
-    with pytest.raises(ValueError, match="'a/b': it needs 'a' to be a folder"):
+    with pytest.raises(ValueError, match="one name as both a file and a folder"):
         data.download_and_extract(f"{server.url}/clash.zip", home / "clash")
     assert list(home.iterdir()) == []
-
-
-def test_an_archive_that_unpacks_past_the_limit_is_refused(server, home):
-    payload = _zip_bytes({"zeros.bin": bytes(2_000_000)})  # about 2 kB on the wire
-    assert len(payload) < 10_000
-    (server.www / "bomb.zip").write_bytes(payload)
-    with pytest.raises(ValueError, match="2,000,000 bytes, more than the limit of 1,000,000"):
-        data.download_and_extract(f"{server.url}/bomb.zip", home / "bomb", max_bytes=1_000_000)
-    assert list(home.iterdir()) == []
-    data.download_and_extract(f"{server.url}/bomb.zip", home / "bomb")  # the default allows it
-    assert (home / "bomb" / "zeros.bin").stat().st_size == 2_000_000
 
 
 # --- network and disk failures ---------------------------------------------------------------
@@ -383,121 +373,55 @@ def test_a_body_that_stalls_times_out_as_a_download_error(server, home):
     assert list(home.iterdir()) == []
 
 
-def _fail_writes(monkeypatch, error: OSError):
-    real_open = open
-
-    def fake_open(file, mode="r", *args, **kwargs):
-        if "w" in mode:
-            raise error
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr(data, "open", fake_open, raising=False)
-
-
-@pytest.mark.parametrize(
-    ("error", "kind", "advice"),
-    [(OSError(errno.ENOSPC, "No space left on device"), OSError, "free some space"),
-     (PermissionError(errno.EACCES, "Permission denied"), PermissionError,
-      "a folder you may write to")],
-)
-def test_a_disk_error_is_reported_as_what_it_is(server, home, monkeypatch, error, kind, advice):
-    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    _fail_writes(monkeypatch, error)
-    with pytest.raises(kind, match=advice) as info:
-        data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
-    assert not isinstance(info.value, data.DownloadError)
-    assert info.value.errno == error.errno
-    assert "offline" not in str(info.value) and str(home) in str(info.value)
-    assert list(home.iterdir()) == []
-
-
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_while_writing_is_reported_as_a_full_disk(server, home, monkeypatch):
+def test_a_disk_error_is_an_os_error_naming_the_file_and_leaves_nothing(server, home,
+                                                                         monkeypatch):
     (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
     real_open = open
     monkeypatch.setattr(data, "open", lambda file, mode="r", *a, **k: real_open(
         "/dev/full" if "w" in mode else file, mode, *a, **k), raising=False)
-    with pytest.raises(OSError, match="No space left.*free some space") as info:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs Linux's /dev/full")
+    with pytest.raises(OSError, match="No space left") as info:
         data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
-    assert info.value.errno == errno.ENOSPC
+    assert not isinstance(info.value, data.DownloadError)  # the disk, not the network
     assert list(home.iterdir()) == []
 
 
-# --- leftovers and two processes at once -----------------------------------------------------
-
-def test_leftovers_of_a_killed_run_are_removed_and_only_those(server, home):
+def test_a_folder_filled_by_another_process_meanwhile_is_taken_as_is(server, home, monkeypatch):
     (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    ours = [home / ".pets-abcd1234.download", home / ".pets-x_y_z_12.extract"]
-    ours[0].write_bytes(b"half a download")
-    ours[1].mkdir()
-    (ours[1] / "half.txt").write_text("half")
-    (home / ".pets.lock").touch()  # the lock file of a killed run
-    others = [home / ".pets-2-abcd1234.download", home / ".other-abcd1234.extract",
-              home / "pets-abcd1234.download", home / "keep.txt"]
-    for path in others:
-        path.write_text("not ours")
-    data.download_and_extract(f"{server.url}/pets.zip", home / "pets")
-    assert sorted(p.name for p in home.iterdir()) == sorted([p.name for p in others] + ["pets"])
-
-
-def test_two_downloads_into_the_same_folder_take_turns(server, home):
-    payload = _zip_bytes(GOOD)
-    started = threading.Event()
-
-    def slow(handler):
-        started.set()
-        server.release.wait(10)
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    server.routes["/pets.zip"] = slow
     dest = home / "pets"
-    results, errors = [], []
 
-    def download():
-        try:
-            results.append(data.download_and_extract(f"{server.url}/pets.zip", dest))
-        except Exception as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
+    def other_process_won(source, target):
+        Path(target).mkdir()
+        (Path(target) / "theirs.txt").write_text("filled meanwhile")
+        raise OSError(39, "Directory not empty")
 
-    first = threading.Thread(target=download)
-    first.start()
-    assert started.wait(10)
-    second = threading.Thread(target=download)
-    second.start()
-    time.sleep(0.5)
-    assert second.is_alive() and server.requests == ["/pets.zip"]  # it waits its turn
-    server.release.set()
-    first.join(10)
-    second.join(10)
-    assert not first.is_alive() and not second.is_alive()
-    assert errors == [] and results == [dest, dest]
-    assert server.requests == ["/pets.zip"]  # the second found the data in place
+    monkeypatch.setattr(data.os, "replace", other_process_won)
+    assert data.download_and_extract(f"{server.url}/pets.zip", dest) == dest
     assert sorted(p.name for p in home.iterdir()) == ["pets"]
+    assert [p.name for p in dest.iterdir()] == ["theirs.txt"]
 
 
-def test_waiting_for_another_process_is_bounded(server, home, monkeypatch):
-    (server.www / "pets.zip").write_bytes(_zip_bytes(GOOD))
-    monkeypatch.setattr(data, "_LOCK_WAIT_SECONDS", 0.3)
-    dest = home / "pets"
-    errors = []
+def test_a_single_gzip_file_is_unpacked_under_its_own_name(server, home):
+    (server.www / "labels.idx.gz").write_bytes(gzip.compress(b"0123456789"))
+    dest = data.download_and_extract(f"{server.url}/labels.idx.gz", home / "labels")
+    assert [p.name for p in dest.iterdir()] == ["labels.idx"]
+    assert (dest / "labels.idx").read_bytes() == b"0123456789"
 
-    def download():
-        try:
-            data.download_and_extract(f"{server.url}/pets.zip", dest)
-        except Exception as exc:  # noqa: BLE001 - checked below
-            errors.append(exc)
 
-    with data._exclusive_lock(home / ".pets.lock", dest):  # another process holds it
-        waiting = threading.Thread(target=download, daemon=True)
-        waiting.start()
-        waiting.join(10)
-        assert not waiting.is_alive(), "still waiting after 10 s"
-    assert len(errors) == 1 and isinstance(errors[0], TimeoutError)
-    assert "another process is filling" in str(errors[0]) and "pets" in str(errors[0])
-    assert server.requests == []
+def test_a_gzip_file_cut_short_is_incomplete(server, home):
+    (server.www / "x.gz").write_bytes(gzip.compress(os.urandom(5000))[:2000])
+    with pytest.raises(data.DownloadError, match="incomplete or corrupt"):
+        data.download_and_extract(f"{server.url}/x.gz", home / "x")
+    assert list(home.iterdir()) == []
+
+
+def test_the_hash_is_checked_in_either_case(server, home):
+    payload = _zip_bytes(GOOD)
+    (server.www / "pets.zip").write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    dest = data.download_and_extract(f"{server.url}/pets.zip", home / "pets", digest.upper())
+    assert (dest / "README").read_bytes() == b"hi"
 
 
 # --- arguments -----------------------------------------------------------------------------
@@ -519,7 +443,8 @@ def test_waiting_for_another_process_is_bounded(server, home, monkeypatch):
         ({"timeout": -1}, ValueError, "timeout must be a positive number"),
         ({"timeout": 0}, ValueError, "timeout must be a positive number"),
         ({"timeout": "5"}, TypeError, "timeout must be a number"),
-        ({"max_bytes": 0}, ValueError, "max_bytes must be a positive int"),
+        ({"url": "http://[::1"}, ValueError, "url is malformed"),
+        ({"url": "http:///x.zip"}, ValueError, "names no server"),
     ],
 )
 def test_bad_arguments_are_rejected_before_any_request(server, home, kwargs, error, message,
