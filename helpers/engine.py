@@ -1,27 +1,25 @@
-"""A tiny training engine: the loops notebooks 02-04 write by hand, written once.
+"""The training loop of lessons 02-04, written once.
 
 Taught in 05_computer_vision (sections 15-17: the loop written once more, then
 ``helpers.engine``); the loops it packages are explained step by step in 02_xor_classifier
 and 03_workflow_regression.
 
-Accuracy is tracked by default, for classification: integer class targets with ``(N, C)``
-logits, or 0/1 targets (integer or float) with one logit per sample. Anything else
-(regression targets, one-hot or soft targets, outputs that cannot be class scores) raises
-a ``ValueError`` that says to pass ``track_accuracy=False``.
+The loop below is the lesson's loop. Its checks sit at the edges, so they never make a GPU
+wait in the middle of a pass: the first batch of each pass is checked at once (most
+mistakes show there); after it, the loss and the labels' range are only summed on the
+device, and the sums are read once, at the end of the pass.
 
-Numbers are read from the device a fixed few times per pass over a loader, never once per
-batch (each read makes a GPU finish its queued work): the first batch of each pass is
-checked at once, later batches are checked on the device and reported at the end of the
-pass, naming the batch.
+Accuracy is tracked by default, for classification: integer class targets with ``(N, C)``
+logits, or 0/1 targets (integer, bool or float) with one logit per sample. For anything
+else (regression, one-hot or soft targets) pass ``track_accuracy=False``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -37,59 +35,44 @@ _ACCURACY_HINT = (
 )
 
 
-# --- checks of the arguments, named for what they check ----------------------------------
+# --- checks of the arguments ---------------------------------------------------------------
 
-def _require_module(model: Any) -> None:
+def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
+                     optimizer: Any = None, device: Any = "cpu") -> torch.device:
+    """Check what a pass needs before the first batch; return ``device`` as a torch.device."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _require_loader(loader: Any, name: str = "loader") -> None:
-    if not isinstance(loader, Iterable):
-        raise TypeError(
-            f"{name} must be an iterable of (inputs, targets), got {type(loader).__name__}"
-        )
-
-
-def _require_loss_fn(loss_fn: Any) -> None:
-    if not callable(loss_fn) or isinstance(loss_fn, type):
-        raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
-
-
-def _require_optimizer_of(optimizer: Any, model: nn.Module) -> None:
-    """``optimizer`` is a torch optimizer holding at least one of ``model``'s parameters."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    own = {id(p) for p in model.parameters()}
-    if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
-        raise ValueError(
-            "optimizer holds none of this model's parameters: create it from "
-            "model.parameters() of the model being trained"
-        )
-
-
-def _as_device(device: Any) -> torch.device:
+    for name, loader in loaders.items():
+        if not isinstance(loader, Iterable):
+            raise TypeError(f"{name} must be an iterable of (inputs, targets), "
+                            f"got {type(loader).__name__}")
+    if loss_fn is not None:
+        if not callable(loss_fn) or isinstance(loss_fn, type):
+            raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
+        if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
+            raise ValueError(f"loss_fn must average over the batch (reduction='mean', the "
+                             f"default), got reduction={loss_fn.reduction!r}")
+    if optimizer is not None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        own = {id(p) for p in model.parameters()}
+        if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
+            raise ValueError("optimizer holds none of this model's parameters: create it from "
+                             "model.parameters() of the model being trained")
     try:
         return torch.device(device)
     except (TypeError, RuntimeError) as exc:
         raise TypeError(f"device must be a torch.device or a string like 'cpu', got {device!r}") from exc
 
 
-# --- accuracy --------------------------------------------------------------------------------
+# --- accuracy ------------------------------------------------------------------------------
 
 def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
-    """Check the shapes of logits and targets; return True for one logit per sample.
-
-    Raises:
-        TypeError: not tensors.
-        ValueError: shapes that are not (N,)/(N, 1) logits with (N,) or same-shape targets,
-            or (N, C) logits with (N,) targets.
-    """
+    """Check the shapes (no values: nothing is read from the device); True for one logit per
+    sample, False for ``(N, C)`` logits with class-index targets."""
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
-        raise TypeError(
-            f"logits and targets must be tensors, got {type(logits).__name__} "
-            f"and {type(targets).__name__}"
-        )
+        raise TypeError(f"logits and targets must be tensors, got {type(logits).__name__} "
+                        f"and {type(targets).__name__}")
     shapes = f"logits {tuple(logits.shape)} and targets {tuple(targets.shape)}"
     if logits.ndim == 0 or targets.ndim == 0 or logits.shape[0] != targets.shape[0]:
         raise ValueError(f"{shapes} must hold the same number of samples (first dimension)")
@@ -97,240 +80,186 @@ def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
         raise ValueError(f"logits must have shape (N,), (N, 1) or (N, C), got {tuple(logits.shape)}")
     if logits.ndim == 1 or logits.shape[1] == 1:
         if targets.shape != logits.shape and targets.ndim != 1:
-            raise ValueError(
-                f"{shapes} do not match: with one logit per sample, targets must have shape "
-                f"(N,) or the logits' shape"
-            )
+            raise ValueError(f"{shapes} do not match: with one logit per sample, targets must "
+                             "have shape (N,) or the logits' shape")
         return True
     if targets.ndim != 1:
-        raise ValueError(
-            f"{shapes}: (N, C) logits need targets of class indices, shape (N,) "
-            "(one-hot or probability targets are not class labels)"
-        )
+        raise ValueError(f"{shapes}: (N, C) logits need targets of class indices, shape (N,) "
+                         "(one-hot or probability targets are not class labels)")
     return False
-
-
-def _bad_label_mask(logits: torch.Tensor, targets: torch.Tensor, binary: bool) -> torch.Tensor:
-    """Per sample, on the device: True where the target is no class label for these logits
-    (not a whole number, outside 0/1 or [0, C)) or the sample's logits hold NaN."""
-    t = targets.reshape(-1)
-    if t.dtype == torch.bool:
-        bad = torch.zeros_like(t)
-    elif t.is_floating_point():
-        bad = ~torch.isfinite(t) | (t != torch.round(t))
-    elif t.is_complex():
-        raise TypeError(f"targets must hold class labels, got dtype {t.dtype}")
-    else:
-        bad = torch.zeros(t.shape, dtype=torch.bool, device=t.device)
-    if t.dtype != torch.bool:
-        high = 1 if binary else logits.shape[1] - 1
-        bad = bad | (t < 0) | (t > high)
-    if logits.is_floating_point() or logits.is_complex():
-        nan = torch.isnan(logits)
-        bad = bad | (nan if logits.ndim == 1 else nan.any(dim=1))
-    return bad
-
-
-def _describe_bad_labels(logits: torch.Tensor, targets: torch.Tensor, binary: bool) -> str | None:
-    """What is wrong with the values of one batch, or None (reads from the device)."""
-    if (logits.is_floating_point() or logits.is_complex()) and bool(torch.isnan(logits).any()):
-        return "logits contain NaN: no prediction can be read from them"
-    bad = _bad_label_mask(logits, targets, binary)
-    if not bool(bad.any()):
-        return None
-    example = targets.reshape(-1)[bad][0].item()
-    expected = "0 or 1 (one logit per sample)" if binary else \
-        f"whole numbers in [0, {logits.shape[1]}) (one per class of the (N, {logits.shape[1]}) logits)"
-    return f"targets must be class labels, {expected}; got {example!r}"
-
-
-def _correct_predictions(logits: torch.Tensor, targets: torch.Tensor, binary: bool) -> torch.Tensor:
-    preds = (logits.reshape(-1) > 0) if binary else logits.argmax(dim=1)
-    return (preds.long() == targets.reshape(-1).long()).sum()
 
 
 def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Return how many predictions are right, as a 0-dim tensor on the logits' device.
 
-    Binary when ``logits`` has one value per sample (shape ``(N,)`` or ``(N, 1)``): a
-    logit above 0 means class 1, and targets are 0/1 (integers, bools or floats) of shape
-    ``(N,)`` or the logits' own shape. Multi-class when it has shape ``(N, C)``: the
-    argmax, and targets are class indices ``0 .. C-1`` of shape ``(N,)``.
+    Binary when ``logits`` has one value per sample (shape ``(N,)`` or ``(N, 1)``): a logit
+    above 0 means class 1, and targets are 0/1 of shape ``(N,)`` or the logits' own shape.
+    Multi-class when it has shape ``(N, C)``: the argmax, against class indices of shape
+    ``(N,)``. Only shapes are checked, never values, so nothing waits for the device: a
+    target that is no class (0.5, -1, C) never equals a prediction and counts as wrong.
+    :func:`train_one_epoch` and :func:`evaluate` do check the values.
     Taught in 02_xor_classifier and 04_classification.
 
     Raises:
-        TypeError: if either argument is not a tensor.
-        ValueError: if the number of samples differs, the shapes do not fit either case
-            (an ``(N, 1)`` with a ``(1, N)``, one-hot targets), the logits hold NaN, or a
-            target is not a class label (a fraction like 0.5, a negative label, a label
-            ``>= C``).
+        TypeError: either argument is not a tensor.
+        ValueError: the shapes fit neither case (another number of samples, one-hot targets).
     """
     binary = _is_binary(logits, targets)
-    problem = _describe_bad_labels(logits, targets, binary)
-    if problem is not None:
-        raise ValueError(problem)
-    return _correct_predictions(logits, targets, binary)
+    preds = (logits.reshape(-1) > 0) if binary else logits.argmax(dim=1)
+    return (preds == targets.reshape(-1)).sum()
 
 
-# --- one pass over a loader ------------------------------------------------------------------
+def _label_range(targets: torch.Tensor) -> torch.Tensor:
+    """On the device: (lowest label, highest label, largest distance to a whole number)."""
+    t = targets.reshape(-1).detach()
+    if t.dtype == torch.bool or t.numel() == 0:
+        return torch.zeros(3, dtype=torch.float64, device=t.device)
+    low, high = torch.aminmax(t)
+    frac = (t - t.round()).abs().amax() if t.is_floating_point() else torch.zeros_like(low)
+    return torch.stack([low, high, frac]).double()
 
-def _batches(loader: Iterable, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+
+def _label_problem(label_range: list[float], binary: bool, classes: int) -> str | None:
+    """What is wrong with labels whose range was measured on the device, or None."""
+    low, high, frac = label_range
+    highest = 1 if binary else classes - 1
+    if math.isnan(low + high + frac) or low < 0 or high > highest or frac > 0:
+        expected = "0 or 1 (one logit per sample)" if binary else \
+            f"whole numbers in [0, {classes}) (one per class of the (N, {classes}) logits)"
+        return (f"targets must be class labels, {expected}; got values from {low:g} to "
+                f"{high:g}" + (" with fractions" if frac > 0 else ""))
+    return None
+
+
+# --- one pass over a loader ----------------------------------------------------------------
+
+def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2 or \
+            not all(isinstance(t, torch.Tensor) for t in batch):
+        got = f"({', '.join(type(t).__name__ for t in batch)})" \
+            if isinstance(batch, (tuple, list)) else type(batch).__name__
+        raise TypeError(f"each batch must be a pair of tensors (inputs, targets), got {got}")
     non_blocking = device.type == "cuda"
-    for batch in loader:
-        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-            raise ValueError("each batch must be a pair (inputs, targets)")
-        inputs, targets = batch
-        if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
-            raise TypeError(
-                f"each batch must be a pair of tensors, got ({type(inputs).__name__}, "
-                f"{type(targets).__name__})"
-            )
-        yield inputs.to(device, non_blocking=non_blocking), targets.to(device, non_blocking=non_blocking)
+    return batch[0].to(device, non_blocking=non_blocking), batch[1].to(device, non_blocking=non_blocking)
 
 
-def _mean_loss(loss_fn: LossFn, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    loss = loss_fn(logits, targets)
+def _at(where: str | None, batch: int) -> str:
+    return f"{where}, batch {batch}" if where else f"batch {batch}"
+
+
+def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
+    found = " (found at the end of the pass, which reads the device once; the weights are " \
+        "likely not finite either)" if later else ""
+    return FloatingPointError(
+        f"the {kind} loss is {value} at {place}{found}. Training cannot go on from a non-finite "
+        "loss: check the inputs and targets for NaN or inf (torch.isfinite(x).all()), and "
+        "try a smaller learning rate.")
+
+
+def _check_first_batch(logits: torch.Tensor, targets: torch.Tensor, loss: Any,
+                       track_accuracy: bool, kind: str, where: str | None) -> bool | None:
+    """The checks that read from the device, once per pass; return ``binary`` (or None)."""
     if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
         shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise ValueError(
-            f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got {shape}; "
-            "use a loss with reduction='mean' (the default)"
-        )
-    return loss
+        raise ValueError(f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got "
+                         f"{shape}; use a loss with reduction='mean' (the default)")
+    if not math.isfinite(value := loss.item()):
+        raise _nonfinite(kind, value, _at(where, 1), later=False)
+    if not track_accuracy:
+        return None
+    try:
+        binary = _is_binary(logits, targets)
+    except ValueError as exc:
+        raise ValueError(f"{exc}. {_ACCURACY_HINT}") from None
+    problem = _label_problem(_label_range(targets).tolist(), binary, logits.shape[-1])
+    if problem is not None:
+        raise ValueError(f"{problem} ({_at(where, 1)}). {_ACCURACY_HINT}")
+    return binary
 
 
-def _where(epoch: int | None, batch: int) -> str:
-    return f"epoch {epoch}, batch {batch}" if epoch is not None else f"batch {batch}"
-
-
-def _nonfinite_loss_error(kind: str, value: float, epoch: int | None, batch: int,
-                          at_once: bool) -> FloatingPointError:
-    if batch < 0:  # every batch was finite, their sum was not
-        place = f"the {kind} loss summed over {'epoch ' + str(epoch) if epoch else 'the pass'}"
-        what = f"{place} is {value}"
-    else:
-        what = f"the {kind} loss is {value} at {_where(epoch, batch)}"
-    when = "" if at_once else (
-        " (found at the end of the pass, which reads numbers from the device once; "
-        "the weights are likely not finite either)"
-    )
-    return FloatingPointError(
-        f"{what}{when}. Training cannot go on "
-        "from a non-finite loss: check the inputs and targets for NaN or inf "
-        "(torch.isfinite(x).all()), and try a smaller learning rate."
-    )
-
-
-def _run_pass(
-    model: nn.Module,
-    loader: Iterable,
-    loss_fn: LossFn,
-    device: torch.device,
-    optimizer: torch.optim.Optimizer | None,
-    track_accuracy: bool,
-    epoch: int | None,
-) -> dict[str, float]:
-    """One pass over ``loader``: a training pass with an optimizer, else an evaluation.
-
-    Loss and correct counts are summed on the device, weighted by batch size, and read
-    once at the end, so a smaller last batch counts for what it is.
-    """
+def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.device,
+              optimizer: torch.optim.Optimizer | None, track_accuracy: bool,
+              where: str | None) -> dict[str, float]:
+    """One pass: a training pass with an optimizer, else an evaluation. Loss and correct
+    counts are summed on the device, weighted by batch size, and read once at the end."""
     kind = "training" if optimizer is not None else "evaluation"
-    total_loss = torch.zeros((), device=device)
+    loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
-    first_nonfinite = torch.full((), -1, device=device, dtype=torch.long)
-    first_bad_labels = torch.full((), -1, device=device, dtype=torch.long)
+    losses, all_targets = [], []  # kept on the device, looked at after the pass
     seen = 0
-    for batch, (inputs, targets) in enumerate(_batches(loader, device), start=1):
+    for batch, pair in enumerate(loader, start=1):
+        inputs, targets = _pair(pair, device) if batch == 1 else (
+            pair[0].to(device, non_blocking=device.type == "cuda"),
+            pair[1].to(device, non_blocking=device.type == "cuda"))
         logits = model(inputs)
-        loss = _mean_loss(loss_fn, logits, targets)
-        if track_accuracy:
-            try:
-                binary = _is_binary(logits, targets)
-            except ValueError as exc:
-                raise ValueError(f"{exc}. {_ACCURACY_HINT}") from None
-        if batch == 1:  # checked at once: most mistakes show in the first batch
-            value = loss.item()
-            if not math.isfinite(value):
-                raise _nonfinite_loss_error(kind, value, epoch, batch, at_once=True)
-            if track_accuracy:
-                problem = _describe_bad_labels(logits.detach(), targets, binary)
-                if problem is not None:
-                    raise ValueError(f"{problem} ({_where(epoch, batch)}). {_ACCURACY_HINT}")
-        else:  # checked on the device, read at the end of the pass
-            unseen = first_nonfinite < 0
-            first_nonfinite = torch.where(unseen & ~torch.isfinite(loss.detach()), batch,
-                                          first_nonfinite)
-            if track_accuracy:
-                bad = _bad_label_mask(logits.detach(), targets, binary).any()
-                first_bad_labels = torch.where((first_bad_labels < 0) & bad, batch,
-                                               first_bad_labels)
+        loss = loss_fn(logits, targets)
+        if batch == 1:
+            binary = _check_first_batch(logits, targets, loss, track_accuracy, kind, where)
         if optimizer is not None:
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        n = targets.shape[0]
-        total_loss += loss.detach().float() * n
+        losses.append(loss.detach())
+        loss_sum += losses[-1] * len(targets)
         if track_accuracy:
-            correct += _correct_predictions(logits.detach(), targets, binary)
-        seen += n
-    if seen == 0:
-        raise ValueError("the loader yielded no samples")
-    loss_sum = total_loss.item()
-    if not math.isfinite(loss_sum):
-        bad_batch = int(first_nonfinite.item())
-        raise _nonfinite_loss_error(kind, loss_sum, epoch, bad_batch, at_once=False)
-    result = {"loss": loss_sum / seen}
+            correct += count_correct(logits.detach(), targets)
+            all_targets.append(targets.reshape(-1))
+        seen += len(targets)
+    if not losses:
+        raise ValueError(f"the loader yielded no samples{' in ' + where if where else ''}")
+    sums = torch.stack([loss_sum.double(), correct.double()]).tolist()  # the one read
+    if not math.isfinite(sums[0]):
+        values = torch.stack(losses).tolist()
+        bad = next((i for i, v in enumerate(values, 1) if not math.isfinite(v)), None)
+        place = _at(where, bad) if bad else f"the sum over {where or 'the pass'}"
+        raise _nonfinite(kind, values[bad - 1] if bad else sums[0], place, later=True)
+    result = {"loss": sums[0] / seen}
     if track_accuracy:
-        bad_batch = int(first_bad_labels.item())
-        if bad_batch >= 0:
-            raise ValueError(
-                f"targets are not class labels for these logits, or the logits hold NaN, at "
-                f"{_where(epoch, bad_batch)}. {_ACCURACY_HINT}"
-            )
-        result["acc"] = correct.item() / seen
+        problem = _label_problem(_label_range(torch.cat(all_targets)).tolist(), binary,
+                                 logits.shape[-1])
+        if problem is not None:
+            bad = next(i for i, t in enumerate(all_targets, 1)
+                       if _label_problem(_label_range(t).tolist(), binary, logits.shape[-1]))
+            raise ValueError(f"targets are not class labels at {_at(where, bad)}: {problem}. "
+                             f"{_ACCURACY_HINT}")
+        result["acc"] = sums[1] / seen
     return result
 
 
-def train_one_epoch(
-    model: nn.Module,
-    loader: Iterable,
-    loss_fn: LossFn,
-    optimizer: torch.optim.Optimizer,
-    device: torch.device | str,
-    *,
-    track_accuracy: bool = True,
-) -> dict[str, float]:
+def _train_mode(model: nn.Module) -> None:
+    """Switch to training mode, keeping a part its owner froze in eval mode.
+
+    A model found in training mode keeps each submodule's own flag (lesson 07's frozen
+    batch norm stays frozen); a model found wholly in eval mode is switched to training
+    mode, as ``model.train()`` does."""
+    if not model.training:
+        model.train()
+
+
+def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
+                    optimizer: torch.optim.Optimizer, device: torch.device | str, *,
+                    track_accuracy: bool = True) -> dict[str, float]:
     """Train ``model`` for one pass over ``loader``; return the mean loss (and accuracy).
 
-    The loss is averaged over samples, not batches, so a smaller last batch counts for what
-    it is. Loss and correct counts are summed on the device and read once at the end.
-    Leaves the model in training mode (``model.train()``), as the hand-written loop does.
-    Taught in 05_computer_vision (and, by hand, in 02_xor_classifier).
+    The lesson's loop: forward, loss, zero the gradients, backward, step. The loss is
+    averaged over samples, not batches, so a smaller last batch counts for what it is.
+    Leaves the model in training mode; a submodule put in eval mode on purpose while the
+    model was training (a frozen batch norm) stays so. Taught in 05_computer_vision (and,
+    by hand, in 02_xor_classifier).
 
     Raises:
-        TypeError / ValueError: bad arguments; targets that are not class labels while
-            ``track_accuracy`` is on (see the module docstring).
-        FloatingPointError: a batch's loss is NaN or infinite; the message names the batch.
+        TypeError / ValueError: bad arguments, a loss that is not the batch mean, targets
+            that are not class labels while ``track_accuracy`` is on.
+        FloatingPointError: the loss is NaN or infinite.
     """
-    _require_module(model)
-    _require_loader(loader)
-    _require_loss_fn(loss_fn)
-    _require_optimizer_of(optimizer, model)
-    device = _as_device(device)
-    model.train()
-    return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, epoch=None)
+    device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
+    _train_mode(model)
+    return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, None)
 
 
 @torch.inference_mode()
-def evaluate(
-    model: nn.Module,
-    loader: Iterable,
-    loss_fn: LossFn,
-    device: torch.device | str,
-    *,
-    track_accuracy: bool = True,
-) -> dict[str, float]:
+def evaluate(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.device | str,
+             *, track_accuracy: bool = True) -> dict[str, float]:
     """Evaluate ``model`` on ``loader`` in eval and inference mode; return loss (and accuracy).
 
     Every submodule's train/eval mode is put back afterwards. Taught in 05_computer_vision.
@@ -338,91 +267,68 @@ def evaluate(
     Raises:
         TypeError / ValueError / FloatingPointError: as :func:`train_one_epoch`.
     """
-    _require_module(model)
-    _require_loader(loader)
-    _require_loss_fn(loss_fn)
-    device = _as_device(device)
+    device = _check_arguments(model, {"loader": loader}, loss_fn, None, device)
     with mode_restored(model, training=False):
-        return _run_pass(model, loader, loss_fn, device, None, track_accuracy, epoch=None)
+        return _run_pass(model, loader, loss_fn, device, None, track_accuracy, None)
 
 
-def _require_epochs(epochs: Any) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
-        raise TypeError(f"epochs must be a positive int, got {type(epochs).__name__} ({epochs!r})")
-    if epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-
-
-def fit(
-    model: nn.Module,
-    train_loader: Iterable,
-    loss_fn: LossFn,
-    optimizer: torch.optim.Optimizer,
-    epochs: int,
-    device: torch.device | str,
-    eval_loader: Iterable | None = None,
-    *,
-    track_accuracy: bool = True,
-    progress: bool = True,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-) -> dict[str, list[float]]:
+def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
+        optimizer: torch.optim.Optimizer, epochs: int, device: torch.device | str,
+        eval_loader: Iterable | None = None, *, track_accuracy: bool = True,
+        progress: bool = True,
+        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> dict[str, list[float]]:
     """Train for ``epochs`` epochs, evaluating after each one when ``eval_loader`` is given.
 
-    Moves ``model`` to ``device``, shows a progress bar over the epochs (with the latest
-    numbers), and returns the per-epoch history that ``helpers.plotting.plot_history`` draws:
-    ``train_loss`` and ``train_acc``, plus ``eval_loss`` and ``eval_acc`` with an eval loader
-    (the ``acc`` lists only when ``track_accuracy``). A ``scheduler`` (for example
-    ``CosineAnnealingLR(optimizer, T_max=epochs)``) is stepped once after each epoch;
+    Moves ``model`` to ``device``, shows a progress bar over the epochs, and returns the
+    per-epoch history that ``plot_history`` draws: ``train_loss`` and ``train_acc``, plus
+    ``eval_loss`` and ``eval_acc`` with an eval loader (the ``acc`` lists only when
+    ``track_accuracy``). A ``scheduler`` is stepped once after each epoch;
     ``ReduceLROnPlateau`` gets the epoch's eval loss (the train loss without an eval loader).
-    ``.item()`` is called a few times per epoch, never per batch. Afterwards the model is
-    back in the train/eval mode it was in before (every submodule's own flag).
-    Taught in 05_computer_vision.
-
-    Accuracy (on by default) is for classification: integer class targets with ``(N, C)``
-    logits, or 0/1 targets with one output per sample. For regression, pass
-    ``track_accuracy=False``; otherwise the first batch raises a ``ValueError`` saying so.
+    Each epoch trains in the modes :func:`train_one_epoch` describes (a frozen batch norm
+    stays frozen); afterwards every submodule's mode is what it was before. Numbers are read
+    from the device a few times per epoch, never once per batch. Taught in 05_computer_vision.
 
     Raises:
-        TypeError / ValueError: bad arguments, with what was expected and what came; all
-            are checked before the first epoch.
-        FloatingPointError: the loss became NaN or infinite; the message names the epoch
-            and batch, and training stops there.
+        TypeError / ValueError: bad arguments, with what was expected and what came. The
+            arguments are checked before the first epoch; so is the first batch of
+            ``eval_loader`` (a mistake there would otherwise show only after an epoch).
+        FloatingPointError: the loss became NaN or infinite; training stops there.
     """
-    _require_epochs(epochs)
-    _require_module(model)
-    _require_loader(train_loader, "train_loader")
-    # Check everything before the first epoch, so a typo does not cost a training run.
-    _require_optimizer_of(optimizer, model)
-    _require_loss_fn(loss_fn)
-    device = _as_device(device)
-    if eval_loader is not None:
-        _require_loader(eval_loader, "eval_loader")
+    epochs = require_int(epochs, "epochs", minimum=1)
+    device = _check_arguments(model, {"train_loader": train_loader, "eval_loader": eval_loader}
+                              if eval_loader is not None else {"train_loader": train_loader},
+                              loss_fn, optimizer, device)
     if scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
-        raise TypeError(
-            f"scheduler must be a torch.optim.lr_scheduler object or None, "
-            f"got {type(scheduler).__name__}"
-        )
+        raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
+                        f"got {type(scheduler).__name__}")
     if scheduler is not None and scheduler.optimizer is not optimizer:
         raise ValueError("scheduler was made for another optimizer than the one given")
     model.to(device)
-    keys = ["train_loss"] + (["train_acc"] if track_accuracy else [])
-    if eval_loader is not None:
-        keys += ["eval_loss"] + (["eval_acc"] if track_accuracy else [])
-    history: dict[str, list[float]] = {key: [] for key in keys}
+    history: dict[str, list[float]] = {"train_loss": []}
+    if track_accuracy:
+        history["train_acc"] = []
     with mode_restored(model):
-        bar = progress_bar(range(1, int(epochs) + 1), desc="epochs", disable=not progress)
-        for epoch in bar:
-            model.train()
-            train = _run_pass(model, train_loader, loss_fn, device, optimizer, track_accuracy,
-                              epoch=epoch)
-            for name, value in train.items():
+        if eval_loader is not None:  # its first batch, before an epoch of training
+            with torch.inference_mode(), mode_restored(model, training=False):
+                first = next(iter(eval_loader), None)
+                if first is None:
+                    raise ValueError("the loader yielded no samples (eval_loader)")
+                inputs, targets = _pair(first, device)
+                logits = model(inputs)
+                _check_first_batch(logits, targets, loss_fn(logits, targets), track_accuracy,
+                                   "evaluation", "eval_loader, checked before training")
+            history.update({"eval_loss": []} | ({"eval_acc": []} if track_accuracy else {}))
+        _train_mode(model)  # each eval pass below puts these modes back afterwards
+        for epoch in (bar := progress_bar(range(1, epochs + 1), desc="epochs",
+                                          disable=not progress)):
+            for name, value in _run_pass(model, train_loader, loss_fn, device, optimizer,
+                                         track_accuracy, f"epoch {epoch}").items():
                 history[f"train_{name}"].append(value)
             if eval_loader is not None:
                 with torch.inference_mode(), mode_restored(model, training=False):
-                    evaluation = _run_pass(model, eval_loader, loss_fn, device, None,
-                                           track_accuracy, epoch=epoch)
-                for name, value in evaluation.items():
-                    history[f"eval_{name}"].append(value)
+                    for name, value in _run_pass(model, eval_loader, loss_fn, device, None,
+                                                 track_accuracy, f"epoch {epoch}").items():
+                        history[f"eval_{name}"].append(value)
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(history["eval_loss" if eval_loader is not None else "train_loss"][-1])
             elif scheduler is not None:
@@ -432,20 +338,18 @@ def fit(
 
 
 @torch.inference_mode()
-def predict(
-    model: nn.Module, loader: Iterable, device: torch.device | str
-) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(model: nn.Module, loader: Iterable,
+            device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(logits, targets)`` for a whole loader, concatenated, on the CPU.
 
     Runs in eval and inference mode and puts every submodule's mode back. Taught in
     05_computer_vision (confusion matrix, most confused pairs).
     """
-    _require_module(model)
-    _require_loader(loader)
-    device = _as_device(device)
+    device = _check_arguments(model, {"loader": loader}, None, None, device)
     all_logits, all_targets = [], []
     with mode_restored(model, training=False):
-        for inputs, targets in _batches(loader, device):
+        for pair in loader:
+            inputs, targets = _pair(pair, device)
             all_logits.append(model(inputs))  # kept on the device: one copy at the end
             all_targets.append(targets)
     if not all_logits:
