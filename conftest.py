@@ -1,27 +1,22 @@
 """pytest configuration shared by the unit tests and the notebook runs (nbval).
 
-Sets the variables every notebook execution needs (DESIGN.md, "nbval rules") before the
-kernel starts, and prints each notebook's total run time at the end of the session.
+Sets the variables every notebook execution needs (``KERNEL_ENV`` in ``tools/series.py``,
+which ``tools/run_notebooks.py`` and ``e2e/`` use too) before the kernel starts, and prints
+each notebook's total run time at the end of the session.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-# The environment of every notebook kernel; tools/run_notebooks.py uses the same settings.
-KERNEL_ENV = {
-    # Warnings would otherwise name a random temporary file; the debugger would warn on 3.11.
-    "IPYKERNEL_CELL_NAME": "<IPY-INPUT>",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    # Small models spend most of their time handing work between OpenMP threads; with the
-    # default busy-wait policy that hand-off slows down badly when other processes share
-    # the CPU. Outputs are the same either way.
-    "OMP_WAIT_POLICY": "PASSIVE",
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+from series import KERNEL_ENV, notebooks  # noqa: E402
+
 for _name, _value in KERNEL_ENV.items():
     os.environ.setdefault(_name, _value)
 
@@ -52,7 +47,7 @@ def pytest_collection_finish(session):
     if notebooks_dir not in asked:
         return
     collected = {Path(str(item.fspath)).resolve() for item in session.items}
-    expected = sorted(notebooks_dir.glob("*.ipynb")) + sorted(notebooks_dir.glob("solutions/*.ipynb"))
-    missing = [str(p.relative_to(notebooks_dir)) for p in expected if p.resolve() not in collected]
+    missing = [str(p.relative_to(notebooks_dir)) for p in notebooks(config.rootpath)
+               if p.resolve() not in collected]
     if missing:
         raise pytest.UsageError(f"nbval collected no cells from: {', '.join(missing)}")

@@ -6,10 +6,12 @@ JupyterLab's own notebook model (``window.jupyterapp``, exposed with
 ``--LabApp.expose_app_in_browser``), not from screen pixels. One screenshot per notebook
 goes to ``e2e/screenshots/`` (ignored by git).
 
-Run it with ``pytest e2e`` after ``pytest --nbval`` (``.ci/run`` does). It needs Debian's
-``chromium`` and ``chromium-driver`` and ``selenium`` from PyPI; nothing is downloaded. The
-notebooks are copied to a temporary folder first, so JupyterLab's autosave never writes the
-stored notebooks. The data root is ``TUTORIAL_DATA_DIR`` as for ``pytest --nbval``.
+Run it with ``pytest e2e`` after ``pytest --nbval`` (``.ci/run`` does). The browser is the
+one Chromium ``e2e/conftest.py`` starts for both browser tests. The notebooks are copied to
+a temporary folder first, so JupyterLab's autosave never writes the stored notebooks. The
+data root is ``TUTORIAL_DATA_DIR`` as for ``pytest --nbval``. JupyterLab is started with
+``--ServerApp.port_retries=0``: if the free port it was given is taken meanwhile it stops at
+once (and the fixture tries another port) instead of serving elsewhere unseen.
 """
 
 from __future__ import annotations
@@ -28,15 +30,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from conftest import KERNEL_ENV  # noqa: E402
+sys.path.insert(0, str(REPO / "tools"))
+from series import KERNEL_ENV, lessons, notebooks  # noqa: E402
 
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted(
-    (REPO / "notebooks" / "solutions").glob("*.ipynb"))
+NOTEBOOKS = notebooks()
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 NOTEBOOK_TIMEOUT_S = 600
+START_ATTEMPTS = 3
 
 # Reads the open notebook from JupyterLab's model: kernel status, and per code cell its
 # execution count and outputs (type, stream name, error name and value).
@@ -74,15 +74,45 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _start(root: Path, env: dict, token: str) -> tuple[subprocess.Popen, str]:
+    """Start JupyterLab on a free port and wait until it answers; another port if the one
+    picked was taken meanwhile (port_retries=0 makes JupyterLab exit instead of moving)."""
+    for _attempt in range(START_ATTEMPTS):
+        port = _free_port()
+        with (root / "lab.log").open("w") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                 f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                 f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                 "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
+                 "--ServerApp.allow_root=True"],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
+                    return server, base
+            except OSError:
+                if server.poll() is not None:
+                    break  # it stopped: a taken port, or a real failure (the log says)
+                if time.monotonic() > deadline:
+                    server.kill()
+                    pytest.fail("JupyterLab did not answer in 120 s:\n"
+                                + (root / "lab.log").read_text())
+                time.sleep(0.5)
+        if "already in use" not in (root / "lab.log").read_text():
+            break
+    pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text())
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 with a token, serving a copy of notebooks/."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    if missing:
-        pytest.fail(f"missing {missing}: apt-get install chromium chromium-driver (.ci/run does)")
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     # No "news" pop-up over the screenshots: a user setting in a private settings folder.
     news = root / ".settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
@@ -91,25 +121,8 @@ def lab(tmp_path_factory):
            "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces")}
-    log = (root / "lab.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         "--ServerApp.open_browser=False", "--ServerApp.allow_root=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = _start(root, env, token)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text())
-                time.sleep(1)
         yield base, token, root
     finally:
         server.terminate()
@@ -117,25 +130,6 @@ def lab(tmp_path_factory):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--disable-gpu"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _command(name: str) -> str:
@@ -151,6 +145,7 @@ def _wait(driver, what, predicate, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     state: dict = {}
     while time.monotonic() < deadline:
+        driver.get_log("performance")  # the shared browser logs the network: keep it drained
         state = _state(driver)
         if predicate(state):
             return state
@@ -175,8 +170,14 @@ def _problems(state: dict) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(REPO / "notebooks"))
-                                                 for p in NOTEBOOKS])
+def pytest_generate_tests(metafunc):
+    """Every notebook, or with ``--run-all=lessons`` (e2e/conftest.py) the lessons only."""
+    if "path" in metafunc.fixturenames:
+        paths = lessons() if metafunc.config.getoption("run_all") == "lessons" else NOTEBOOKS
+        metafunc.parametrize("path", paths,
+                             ids=[str(p.relative_to(REPO / "notebooks")) for p in paths])
+
+
 def test_run_all_in_jupyterlab(lab, browser, path):
     base, token, _root = lab
     relative = path.relative_to(REPO).as_posix()

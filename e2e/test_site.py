@@ -7,11 +7,14 @@ limited to it. A lesson is also opened straight from disk
 (``file://``). A page fails if it has no title, an image that did not load (naturalWidth 0),
 maths left unrendered (a raw ``$...$`` or ``\\(...\\)`` in the text, or a MathJax error), a
 console error, or a request to anywhere but the local server (the site must work offline).
+Accessibility: axe-core (npm's ``axe-core``, pinned in ``e2e/package.json``, installed with
+``npm ci --prefix e2e`` and injected from disk) runs on every page with its default rules and
+any violation fails the page; a figure whose alt text is missing or a file name fails too;
+every "Going deeper" section must be marked optional and closed (``site/conf.py``).
 Screenshots go to ``e2e/screenshots/site-*.png`` (ignored by git): each page at its first
 displayed formula, and at its first figure as ``site-<page>-figure.png``.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` and ``selenium`` from PyPI, as
-``e2e/test_jupyterlab.py`` does; nothing is downloaded.
+The browser is the one Chromium ``e2e/conftest.py`` starts for both browser tests.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import sys
 import threading
 import time
@@ -31,12 +33,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tools"))
-from set_repo_url import colab_link, notebooks, repo_url  # noqa: E402
+from series import notebooks  # noqa: E402
+from set_repo_url import colab_link, repo_url  # noqa: E402
 
 SITE = REPO / "site" / "_build" / "html"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 NOTEBOOKS = notebooks()
 PAGES = ["index.html"] + [p.relative_to(REPO).with_suffix(".html").as_posix() for p in NOTEBOOKS]
 
@@ -72,6 +74,32 @@ while (walker.nextNode()) {
 }
 return parts.join('');
 """
+# axe-core on the whole page, default rules (WCAG A/AA and best practices); the violations.
+AXE_RUN_JS = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']})
+  .then(r => done(r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.html.slice(0, 160)),
+    count: v.nodes.length}))))
+  .catch(e => done([{id: 'axe-error', impact: null, help: String(e), nodes: [], count: 1}]));
+"""
+# Every figure of a notebook output, with its alt text.
+FIGURES_JS = """
+return Array.from(document.querySelectorAll('.cell_output img'))
+  .map(img => ({src: img.getAttribute('src'), alt: img.getAttribute('alt')}));
+"""
+# The "Going deeper" sections as the page shows them.
+GOING_DEEPER_JS = """
+return Array.from(document.querySelectorAll('article section')).filter(s => {
+  const h = s.querySelector(':scope > h1, :scope > h2, :scope > h3, :scope > h4, :scope > h5, :scope > h6');
+  return h && h.textContent.trim().startsWith('Going deeper:');
+}).map(s => {
+  const d = s.querySelector(':scope > details');
+  return {id: s.id, marked: s.classList.contains('going-deeper'), closed: !!d && !d.open,
+          summary: d ? d.querySelector('summary').textContent.trim() : null};
+});
+"""
 RAW_MATH = re.compile(r"\\\(|\\\[|\$\$|\$[^\s$][^$\n]*\$")
 
 
@@ -96,29 +124,20 @@ def server():
         httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    if missing:
-        pytest.fail(f"missing {missing}: apt-get install chromium chromium-driver (.ci/run does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def axe_violations(driver) -> list[str]:
+    """Run axe-core on the page open in ``driver``; one line per violated rule."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is not installed ({AXE}): npm ci --prefix e2e (.ci/run does)")
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(AXE_RUN_JS)
+    return [f"axe {v['id']} ({v['impact']}, {v['count']}x): {v['help']}; "
+            + " | ".join(v["nodes"]) for v in found]
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--disable-gpu",
-                # Anything but the local server is unreachable: the site must work offline.
-                "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(60)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+
+def _going_deeper_headings(page: str) -> int:
+    nb = _built_notebook(page)
+    return sum(bool(re.search(r"^#{1,6}\s+Going deeper:", "".join(c["source"]), re.MULTILINE))
+               for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
 def _requests(driver) -> list[str]:
@@ -217,12 +236,26 @@ def test_page(server, browser, page):
         if downloaded != _built_notebook(page):
             problems.append(f"the download {notebook} is not the notebook the page shows")
 
+        for figure in browser.execute_script(FIGURES_JS):
+            alt = (figure["alt"] or "").strip()
+            if not alt or alt == figure["src"] or re.search(r"\.(png|jpe?g|svg)$", alt):
+                problems.append(f"figure {figure['src']} has alt {figure['alt']!r}: give its "
+                                'cell metadata {"mystnb": {"image": {"alt": "..."}}}')
+        sections = browser.execute_script(GOING_DEEPER_JS)
+        problems += [f"Going deeper section #{s['id']} is not marked optional and closed: {s}"
+                     for s in sections if not (s["marked"] and s["closed"]
+                                               and s["summary"].startswith("Optional"))]
+        if len(sections) < _going_deeper_headings(page):
+            problems.append(f"{_going_deeper_headings(page)} Going deeper headings in the "
+                            f"notebook, {len(sections)} sections on the page")
+
     external = [u for u in _requests(browser)
                 if not u.startswith((server + "/", "data:", "blob:", "about:"))]
     if external:
         problems.append(f"requests outside the local server: {external[:5]}")
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     problems += [f"console error: {m}" for m in errors]
+    problems += axe_violations(browser)
 
     name = Path(page).stem
     shot = _screenshot(browser, name, "mjx-container[display='true']") or _screenshot(
@@ -261,3 +294,21 @@ def test_lesson_from_disk(browser):
     assert images and all(i["width"] > 0 for i in images), images
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def test_axe_fails_a_page_with_a_figure_without_alt_text(server, browser):
+    """The accessibility check can fail: a lesson page with one figure's alt removed."""
+    page = next(p for p in PAGES[1:] if 'class="cell_output' in (SITE / p).read_text()
+                and "<img " in (SITE / p).read_text())
+    html = (SITE / page).read_text(encoding="utf-8")
+    planted = re.sub(r'(<div class="cell_output[^"]*">.*?<img) alt="[^"]*"', r"\1", html,
+                     count=1, flags=re.S)
+    assert planted != html, f"{page}: found no figure to plant"
+    target = (SITE / page).with_name("_planted-no-alt.html")  # beside it: same relative links
+    target.write_text(planted, encoding="utf-8")
+    try:
+        browser.get(f"{server}/{target.relative_to(SITE).as_posix()}")
+        violations = axe_violations(browser)
+    finally:
+        target.unlink()
+    assert any(v.startswith("axe image-alt ") for v in violations), violations

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from docutils import nodes
+
 SITE = Path(__file__).resolve().parent
 REPO = SITE.parent
 sys.path.insert(0, str(REPO / "tools"))
@@ -74,5 +76,29 @@ def _page_context(app, pagename, templatename, context, doctree):
         context["ipynb_name"] = Path(notebook).name
 
 
+# "Going deeper" sections (a heading whose text starts with "Going deeper:", up to the next
+# heading of the same or a higher level; JupyterLab shows them collapsed) are optional on
+# the site too: the section keeps its heading (in the page's table of contents, and as a
+# link target) and gets the class "going-deeper" (site.css); its body sits in a closed
+# <details> whose summary says it is optional. A browser opens it when a link or a search
+# in the page lands inside. e2e/test_site.py checks every such section is marked.
+GOING_DEEPER = "Going deeper:"
+GOING_DEEPER_SUMMARY = ("Optional: expert depth that the rest of the lesson does not need. "
+                        "Show this section")
+
+
+def _mark_going_deeper(app, doctree):
+    for section in list(doctree.findall(nodes.section)):
+        title = section.children[0] if section.children else None
+        if not isinstance(title, nodes.title) or not title.astext().startswith(GOING_DEEPER):
+            continue
+        section["classes"].append("going-deeper")
+        section.insert(1, nodes.raw(
+            "", f'<details class="going-deeper-body"><summary>{GOING_DEEPER_SUMMARY}</summary>',
+            format="html"))
+        section.append(nodes.raw("", "</details>", format="html"))
+
+
 def setup(app):
     app.connect("html-page-context", _page_context)
+    app.connect("doctree-read", _mark_going_deeper)

@@ -19,7 +19,10 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+sys.path.insert(0, str(REPO / "tools"))
+from series import lessons  # noqa: E402
+
+NOTEBOOKS = lessons()
 
 
 def _colab_cell() -> str:

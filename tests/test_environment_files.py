@@ -116,13 +116,51 @@ def test_pins_are_what_this_environment_runs():
             )
 
 
+# What CI tests and what Colab runs: the one claim that pyproject.toml, environment.yml, the
+# README and .ci/run must all make. Change it here and in those files together.
+TESTED_PYTHONS = ("3.11", "3.12", "3.13")  # .ci/run builds one environment for each
+FLOOR_PYTHON = "3.12"  # the floor torch (requirements-floor.txt) runs on it, --nbval-lax
+COLAB_PYTHON, COLAB_SINCE, COLAB_OLDER = "3.13", "25 August 2026", "3.12"
+CHECKED = "2026-12-03"
+
+
+def _readme_set_up() -> str:
+    readme = (REPO / "README.md").read_text()
+    return re.search(r"^## Set up\n(.*?)^## ", readme, re.MULTILINE | re.DOTALL)[1]
+
+
 def test_python_versions_agree():
-    """pyproject, environment.yml and the README claim one Python range."""
+    """pyproject, environment.yml, the README and CI state the same tested Pythons and
+    what Colab runs."""
     import tomllib
 
-    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert requires == ">=3.11", requires
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == f">={TESTED_PYTHONS[0]}", project["requires-python"]
+    classifiers = {c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+                   if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    assert classifiers == set(TESTED_PYTHONS), f"pyproject classifiers {sorted(classifiers)}"
+
     env = (REPO / "environment.yml").read_text()
-    assert re.search(r"^\s*- python=3\.11$", env, re.MULTILINE), "environment.yml: python=3.11"
-    readme = (REPO / "README.md").read_text()
-    assert "Python 3.11" in readme, "README must state the tested Python (3.11)"
+    pinned = re.search(r"^\s*- python=(3\.\d+)$", env, re.MULTILINE)
+    assert pinned and pinned[1] in TESTED_PYTHONS, "environment.yml: python= one tested version"
+    for claim in (*TESTED_PYTHONS, f"Colab runs {COLAB_PYTHON} since {COLAB_SINCE}",
+                  f"checked {CHECKED}"):
+        assert claim in env, f"environment.yml's comment does not say {claim!r}"
+
+    set_up = " ".join(_readme_set_up().split())
+    wanted = [f"Python {TESTED_PYTHONS[0]}, {TESTED_PYTHONS[1]} or {TESTED_PYTHONS[2]}",
+              f"**{FLOOR_PYTHON}** with the oldest PyTorch supported",
+              f"Google Colab runs **Python {COLAB_PYTHON}** since {COLAB_SINCE}",
+              f"{COLAB_OLDER} on its older runtimes", f"(checked {CHECKED})",
+              f"on Python {FLOOR_PYTHON} (Colab's older runtimes)"]
+    for claim in wanted:
+        assert claim in set_up, f"README's Set up does not say {claim!r}"
+    assert "untested" not in set_up
+
+    ci = (REPO / ".ci" / "run").read_text()
+    loop = re.search(r"^for version in ([\d. ]+); do$", ci, re.MULTILINE)
+    assert loop and tuple(loop[1].split()) == TESTED_PYTHONS, ".ci/run tests other Pythons"
+    for version in TESTED_PYTHONS:
+        assert f'"${{python[{version}]}}"' in ci, f".ci/run never uses Python {version}"
+    assert re.search(rf'build_venv py{FLOOR_PYTHON.replace(".", "")} "\$\{{python\[{FLOOR_PYTHON}\]\}}" '
+                     r"-r requirements-floor\.txt", ci), f".ci/run: the floor is not on {FLOOR_PYTHON}"

@@ -4,14 +4,18 @@ that what it compares is complete and honest)."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LESSONS = sorted((REPO / "notebooks").glob("*.ipynb"))
-SOLUTIONS = sorted((REPO / "notebooks" / "solutions").glob("*.ipynb"))
+sys.path.insert(0, str(REPO / "tools"))
+from series import lessons, solutions  # noqa: E402
+
+LESSONS = lessons()
+SOLUTIONS = solutions()
 NOTEBOOKS = LESSONS + SOLUTIONS  # every check below that takes `notebook` runs on both
 NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 # No raises-exception: deliberate errors are caught by helpers.expect_error, so "Run All"
@@ -162,6 +166,159 @@ def test_opening_cell_introduces_the_lesson(path):
     last_md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Summary" in last_md and "## Exercises" in last_md, (
         f"{path.name}: needs '## Summary' and '## Exercises' sections"
+    )
+
+
+# --- figures have alt text (the site shows it to screen readers) -----------------------------
+
+def figure_cells_without_alt(nb) -> list[int]:
+    """Indexes of code cells that store an image but have no alt text in their metadata.
+
+    The alt text lives in the cell's metadata, ``{"mystnb": {"image": {"alt": "..."}}}``
+    (myst-nb's own key, which the website renders as the figure's ``alt``), so regenerating
+    the outputs keeps it.
+    """
+    missing = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if not any(mime.startswith("image/") for out in cell.get("outputs", [])
+                   for mime in out.get("data", {})):
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        if not isinstance(alt, str) or len(alt.split()) < 3 or re.search(r"\.(png|jpe?g)\b", alt):
+            missing.append(i)
+    return missing
+
+
+def test_alt_check_finds_a_figure_without_alt_text():
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480 with 1 Axes>"}
+    figure = nbformat.v4.new_output("display_data", data=png)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("plot()", outputs=[figure]),
+        nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="1\n")]),
+        nbformat.v4.new_code_cell("plot()", outputs=[figure], metadata={
+            "mystnb": {"image": {"alt": "training and validation loss over 15 epochs"}}}),
+        nbformat.v4.new_code_cell("plot()", outputs=[figure], metadata={
+            "mystnb": {"image": {"alt": "6c0c.png"}}}),
+    ])
+    assert figure_cells_without_alt(nb) == [0, 3]
+
+
+def test_every_figure_has_alt_text(notebook):
+    path, nb = notebook
+    missing = figure_cells_without_alt(nb)
+    assert not missing, (
+        f"{path.name}: code cells {missing} store a figure without alt text; give each one "
+        'cell metadata {"mystnb": {"image": {"alt": "<what the figure shows>"}}} (at least '
+        "three words, not a file name)"
+    )
+
+
+# --- a lesson, not a reference manual: the core path and "Going deeper" ---------------------
+
+CORE_CELL_LIMIT = 60
+GOING_DEEPER = "Going deeper:"
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def headings(cell) -> list[tuple[int, str]]:
+    """(level, text) of each Markdown heading line in a markdown cell, outside code fences."""
+    if cell.cell_type != "markdown":
+        return []
+    found, fenced = [], False
+    for line in cell.source.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and (match := HEADING.match(line)):
+            found.append((len(match[1]), match[2]))
+    return found
+
+
+def sections(nb) -> list[tuple[int, bool]]:
+    """Per cell: (index, whether it lies inside a Going deeper section).
+
+    A markdown cell's heading is its first Markdown heading, as JupyterLab reads it to
+    collapse sections. A Going deeper section runs from a heading cell whose
+    heading text starts with "Going deeper:" up to, not including, the next heading cell of
+    the same or a higher level (a smaller number of #).
+    """
+    marks, deep_level = [], None
+    for i, cell in enumerate(nb.cells):
+        found = headings(cell)
+        if found:
+            level, text = found[0]
+            if deep_level is not None and level <= deep_level:
+                deep_level = None
+            if deep_level is None and text.startswith(GOING_DEEPER):
+                deep_level = level
+        marks.append((i, deep_level is not None))
+    return marks
+
+
+def core_cells(nb) -> int:
+    """How many cells, markdown and code, lie outside every Going deeper section."""
+    return sum(not deep for _, deep in sections(nb))
+
+
+def uncollapsed_going_deeper(nb) -> list[int]:
+    """Cells with a "Going deeper:" heading that JupyterLab would not show collapsed."""
+    wrong = []
+    for i, cell in enumerate(nb.cells):
+        found = headings(cell)
+        deep = [n for n, (_, text) in enumerate(found) if text.startswith(GOING_DEEPER)]
+        if not deep:
+            continue
+        collapsed = cell.metadata.get("jp-MarkdownHeadingCollapsed") is True
+        # JupyterLab collapses a cell by its first heading: a Going deeper heading further
+        # down a cell cannot be collapsed, so it must be the cell's first heading.
+        if deep != [0] or not collapsed:
+            wrong.append(i)
+    return wrong
+
+
+def _md(source, **metadata):
+    return nbformat.v4.new_markdown_cell(source, metadata=metadata)
+
+
+def test_core_path_and_going_deeper_checks_read_the_convention():
+    code = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        _md("# 02 · A lesson"), code("x = 1"),                             # core: 0, 1
+        _md("## 1. Tensors"), code("y = 2"),                               # core: 2, 3
+        _md("### Going deeper: the clamp", **{"jp-MarkdownHeadingCollapsed": True}),
+        code("z = 3"), _md("#### A detail inside"), code("w = 4"),         # deep: 4-7
+        _md("### Back on the path"), code("v = 5"),                        # core: 8, 9
+        _md("## Going deeper: speed\n\nwords"), _md("```\n# not a heading\n```"),  # deep
+        _md("## Summary"),                                                 # core: 12
+        _md("## Exercises\n\n### Going deeper: buried"),                   # core, but wrong
+    ])
+    assert [deep for _, deep in sections(nb)] == (
+        [False] * 4 + [True] * 4 + [False] * 2 + [True] * 2 + [False] * 2)
+    assert core_cells(nb) == 8
+    # the second Going deeper heading is not collapsed, the last is not the first heading
+    assert uncollapsed_going_deeper(nb) == [10, 13]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_core_path_is_at_most_60_cells(path):
+    """A learner who skips every Going deeper section reads at most 60 cells."""
+    nb = nbformat.read(path, as_version=4)
+    count = core_cells(nb)
+    assert count <= CORE_CELL_LIMIT, (
+        f"{path.name}: {count} cells outside Going deeper sections (limit {CORE_CELL_LIMIT}); "
+        'move expert asides into sections headed "Going deeper: ..."'
+    )
+
+
+def test_every_going_deeper_heading_is_collapsed(notebook):
+    path, nb = notebook
+    wrong = uncollapsed_going_deeper(nb)
+    assert not wrong, (
+        f"{path.name}: cells {wrong} hold a 'Going deeper:' heading that JupyterLab does not "
+        'show collapsed: make it the first heading of its own cell and set the cell metadata '
+        '"jp-MarkdownHeadingCollapsed": true'
     )
 
 

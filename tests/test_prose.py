@@ -28,12 +28,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+from series import lessons, notebooks  # noqa: E402
+
 WORDLIST = REPO / "site" / "wordlist.txt"
 
 
 def notebook_paths(repo: Path = REPO) -> list[Path]:
-    return sorted((repo / "notebooks").glob("*.ipynb")) + sorted(
-        (repo / "notebooks" / "solutions").glob("*.ipynb"))
+    return notebooks(repo)
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def test_links():
 
 
 def test_every_lesson_links_its_solutions():
-    for lesson in sorted((REPO / "notebooks").glob("*.ipynb")):
+    for lesson in lessons():
         solutions = REPO / "notebooks" / "solutions" / f"{lesson.stem}_solutions.ipynb"
         if not solutions.exists():
             continue  # tests/test_solutions.py says which solutions are missing

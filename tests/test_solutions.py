@@ -8,13 +8,17 @@ with code that asserts its answer. nbval runs the solutions like the lessons.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LESSONS = sorted((REPO / "notebooks").glob("*.ipynb"))
+sys.path.insert(0, str(REPO / "tools"))
+from series import lessons, solutions  # noqa: E402
+
+LESSONS = lessons()
 SOLUTIONS_DIR = REPO / "notebooks" / "solutions"
 EXERCISE_ITEM = re.compile(r"^(\d+)\. \*\*(.+?)\*\*", re.MULTILINE)
 SOLUTION_HEADING = re.compile(r"^## (\d+)\. (.+?)\s*$", re.MULTILINE)
@@ -97,7 +101,7 @@ def test_every_lesson_has_solutions_that_match_its_exercises(lesson):
 
 def test_no_solutions_without_a_lesson():
     lessons = {solutions_path(p).name for p in LESSONS}
-    orphans = [p.name for p in SOLUTIONS_DIR.glob("*.ipynb") if p.name not in lessons]
+    orphans = [p.name for p in solutions() if p.name not in lessons]
     assert not orphans, f"solutions notebooks without a lesson: {orphans}"
 
 

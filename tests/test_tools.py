@@ -62,7 +62,7 @@ def test_run_notebooks_executes_in_place_on_a_writable_copy_of_the_mirror(tmp_pa
     texts = [c.outputs[0]["text"] for c in code]
     assert texts[0].strip() == str(path.parent)  # the kernel runs in the notebook's folder
     assert texts[1].split() == ["data", "0o644"]  # the copy is writable, the mirror is not
-    assert texts[2].split() == ["<IPY-INPUT>", "1"]  # the settings conftest.KERNEL_ENV names
+    assert texts[2].split() == ["<IPY-INPUT>", "1"]  # the settings series.KERNEL_ENV names
     assert sorted(p.name for p in (mirror / "set").iterdir()) == ["x.txt"]  # mirror untouched
     assert sorted(p.name for p in path.parent.iterdir()) == ["nb.ipynb"]  # no temporary file
     lines = result.stdout.splitlines()
@@ -119,6 +119,8 @@ def project(tmp_path):
     """A copy of the repository's conftest.py beside a notebooks/ folder with a lesson and
     its solutions, both with code cells."""
     shutil.copy(REPO / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "tools").mkdir()
+    shutil.copy(REPO / "tools" / "series.py", tmp_path / "tools" / "series.py")
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     _notebook(tmp_path / "notebooks" / "00_a.ipynb", "print(1)")
     _notebook(tmp_path / "notebooks" / "solutions" / "00_a_solutions.ipynb", "print(2)")
@@ -152,3 +154,42 @@ def test_nothing_here_changes_file_modes_of_the_repository():
     # the tool chmods only its temporary copy; the repository's notebooks keep their mode
     for path in (REPO / "notebooks").glob("*.ipynb"):
         assert stat.S_IMODE(path.stat().st_mode) & 0o600 == 0o600
+
+
+# --- tools/series.py: the one list of notebooks, and no pytest in the tools ----------------
+
+def test_the_tools_import_neither_pytest_nor_conftest():
+    code = ("import sys; sys.path.insert(0, 'tools')\n"
+            "import series, run_notebooks, set_repo_url, build_site, refresh_pins\n"
+            "bad = sorted({'pytest', 'conftest', '_pytest'} & set(sys.modules))\n"
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_new_lesson_is_listed_everywhere_without_another_edit(tmp_path):
+    sys.path.insert(0, str(REPO / "tools"))
+    import series
+
+    for name in ("notebooks/00_a.ipynb", "notebooks/07_transfer_learning.ipynb",
+                 "notebooks/solutions/07_transfer_learning_solutions.ipynb",
+                 "notebooks/solutions/00_a_solutions.ipynb", "notebooks/.~00_a.ipynb",
+                 "notebooks/.ipynb_checkpoints/00_a-checkpoint.ipynb"):
+        _notebook(tmp_path / name)
+    assert [p.relative_to(tmp_path).as_posix() for p in series.notebooks(tmp_path)] == [
+        "notebooks/00_a.ipynb", "notebooks/07_transfer_learning.ipynb",
+        "notebooks/solutions/00_a_solutions.ipynb",
+        "notebooks/solutions/07_transfer_learning_solutions.ipynb"]
+    assert series.lessons(tmp_path) + series.solutions(tmp_path) == series.notebooks(tmp_path)
+
+
+def test_the_site_writes_empty_table_headers_as_plain_cells():
+    sys.path.insert(0, str(REPO / "tools"))
+    from build_site import fix_empty_headers
+
+    html = ('<tr><th></th><th>loss</th></tr><tr><th>model</th><th> </th></tr>'
+            '<tr class="row-odd"><th class="head"><p></p></th><th class="head"><p>a</p></th></tr>')
+    assert fix_empty_headers(html) == (
+        '<tr><td></td><th>loss</th></tr><tr><th>model</th><td> </td></tr>'
+        '<tr class="row-odd"><td class="head"><p></p></td><th class="head"><p>a</p></th></tr>')

@@ -8,13 +8,19 @@ templates and CSS are in ``site/``. Warnings are errors (``sphinx-build -W``).
 
 What the script does:
 1. stages the sources in ``site/_build/src``: the README as the home page (``index.md``) with
-   a sidebar of the lessons and their solutions, in order, and a copy of every notebook;
-   links to repository files that are not pages (``helpers/``, a ``.py`` file) point to the
-   repository on GitHub (``tools/set_repo_url.py``'s ``repo_url()``);
+   a sidebar of the lessons and their solutions, in order (``tools/series.py``), and a copy
+   of every notebook; links to repository files that are not pages (``helpers/``, a ``.py``
+   file) point to the repository on GitHub (``tools/set_repo_url.py``'s ``repo_url()``);
 2. runs Sphinx on it (``site/conf.py``), output in ``site/_build/html``;
-3. puts each stored ``.ipynb`` beside its page (the page's "Download .ipynb" link) and
+3. writes empty table header cells (pandas' corner cell) as plain cells, puts each stored
+   ``.ipynb`` beside its page (the page's "Download .ipynb" link) and
    copies MathJax 3 from the ``sphinx-mathjax-offline`` wheel into ``_static/mathjax``, so
    the site shows its maths offline, from disk or from any local server.
+
+Accessibility: each figure's ``alt`` text comes from its cell's metadata
+``{"mystnb": {"image": {"alt": "..."}}}``, which myst-nb applies to the cell's images
+(tests/test_notebooks.py checks every figure has one); "Going deeper" sections are marked
+optional and closed (``site/conf.py``); e2e/test_site.py runs axe-core on every page.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 SITE = REPO / "site"
 BUILD = SITE / "_build"
 sys.path.insert(0, str(REPO / "tools"))
-from set_repo_url import notebooks, repo_url  # noqa: E402
+from series import notebooks  # noqa: E402
+from set_repo_url import repo_url  # noqa: E402
 
 # The parts of MathJax 3 that tex-chtml.js loads (on demand included: TeX extensions, fonts,
 # the menu and its accessibility tools); the other combined builds are left out.
@@ -66,6 +73,22 @@ def rewrite_links(markdown: str, where: Path) -> str:
         return match[1] + _github_url(resolved) + match[3]
 
     return MD_LINK.sub(fix, markdown)
+
+
+# An empty header cell: pandas writes one in the corner of every DataFrame's table and, for a
+# named index (df.set_index("model")), one per column in the index-name row; a Markdown table
+# with an empty corner (| | a | b |) gives <th class="head"><p></p></th>.
+EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>(\s*(?:<p>\s*</p>)?\s*)</th>")
+
+
+def fix_empty_headers(html: str) -> str:
+    """Write empty table header cells as plain cells, ``<th></th>`` -> ``<td></td>``.
+
+    A header with no text heads nothing, and a screen reader announces it as an unnamed
+    header (axe-core's rule ``empty-table-header``). Applied to the built pages; the
+    notebooks are left as stored.
+    """
+    return EMPTY_HEADER.sub(r"<td\1>\2</td>", html)
 
 
 def stage(src: Path) -> dict[Path, str]:
@@ -112,7 +135,12 @@ def mathjax_source() -> Path:
 
 
 def finish(out: Path, stored: dict[Path, str]) -> None:
-    """Each notebook beside its page, and MathJax in _static/mathjax."""
+    """Empty table headers fixed, each notebook beside its page, MathJax in _static/mathjax."""
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        fixed = fix_empty_headers(html)
+        if fixed != html:
+            page.write_text(fixed, encoding="utf-8")
     for relative, text in stored.items():
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,9 @@ This is how every stored output in notebooks/ is produced (never by hand):
 
 The data root is TUTORIAL_DATA_DIR when set; ``--mirror DIR`` copies DIR to a temporary
 folder and points TUTORIAL_DATA_DIR there (the mirror itself is never written).
-Prints each notebook's run time.
+Prints each notebook's run time. Those are not the times the README publishes: a run here
+shares the CPU with whatever else the machine does (see the README's lesson table for how
+those are measured).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from nbclient import NotebookClient
 from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from conftest import KERNEL_ENV  # noqa: E402
+sys.path.insert(0, str(REPO / "tools"))
+from series import KERNEL_ENV, notebooks  # noqa: E402
 
 
 def run(path: Path, timeout: int) -> float:
@@ -63,8 +65,7 @@ def main() -> int:
 
     for name, value in KERNEL_ENV.items():  # the kernel settings pytest --nbval uses
         os.environ.setdefault(name, value)
-    paths = args.notebooks or (sorted((REPO / "notebooks").glob("*.ipynb"))
-                               + sorted((REPO / "notebooks" / "solutions").glob("*.ipynb")))
+    paths = args.notebooks or notebooks()
     for path in paths:
         if not path.is_file() or path.suffix != ".ipynb":
             parser.error(f"expected an existing .ipynb file, got {path}")
