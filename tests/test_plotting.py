@@ -285,7 +285,7 @@ def test_plot_predictions_rejects_mismatched_lengths():
     x = torch.arange(4.0)
     with pytest.raises(ValueError, match="train_x has 4 values but train_y has 3"):
         plotting.plot_predictions(x, x[:3], x, x)
-    with pytest.raises(ValueError, match="predictions has 2 values"):
+    with pytest.raises(ValueError, match="test_x has 4 values but predictions has 2"):
         plotting.plot_predictions(x, x, x, x, predictions=x[:2])
 
 
@@ -509,7 +509,6 @@ def test_every_public_name_is_there_and_unknown_names_fail():
     for name in helpers.__all__:
         assert getattr(helpers, name) is not None
     assert set(helpers.__all__) <= set(dir(helpers))
-    assert "seed_worker" not in helpers.__all__  # removed: PyTorch seeds workers itself
     with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
         helpers.plot_everything  # noqa: B018
 
@@ -521,3 +520,90 @@ def test_plot_history_ticks_whole_epochs_only():
     visible = [t for t in ticks if 1 <= t <= 3]
     assert visible and all(float(t).is_integer() for t in visible), ticks
     plt.close(fig)
+
+
+# --- the defects of the last review, each pinned down ----------------------------------------
+
+def _rgb(color):
+    return tuple(round(c, 3) for c in matplotlib.colors.to_rgb(color))
+
+
+def test_a_two_output_binary_model_shades_in_the_colours_of_its_points():
+    X, y = _points()
+    fig = plotting.plot_decision_boundary(nn.Linear(2, 2), X, y, resolution=10)
+    ax = fig.axes[0]
+    shading = next(c for c in ax.collections if isinstance(c, ContourSet))
+    shaded = {_rgb(color) for color in shading.get_facecolor()}
+    points = {_rgb(c.get_facecolor()[0]) for c in ax.collections
+              if not isinstance(c, ContourSet)}
+    assert points == {_rgb("tab:blue"), _rgb("tab:red")}
+    assert shaded == points
+
+
+def test_points_that_are_not_finite_are_refused_before_drawing():
+    X, y = _points()
+    X[3, 1] = float("nan")
+    for call in (lambda: plotting.plot_decision_boundary(nn.Linear(2, 1), X, y),
+                 lambda: plotting.plot_classes_2d(X, y)):
+        with pytest.raises(ValueError, match="NaN or inf"):
+            call()
+    X[3, 1] = float("inf")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        plotting.plot_decision_boundary(nn.Linear(2, 1), X, y)
+    assert plt.get_fignums() == []
+
+
+def test_a_float_image_in_0_to_255_is_refused_not_drawn_white():
+    digit = torch.zeros(1, 28, 28)
+    digit[0, 10:18, 10:18] = 255.0
+    with pytest.raises(ValueError, match="0-255 image.*divide it by 255"):
+        plotting.plot_image_grid([digit])
+    fig = plotting.plot_image_grid([digit / 255])  # what it says to do
+    assert fig.axes[0].images[0].get_array().max() == 1.0
+    normalised = torch.randn(1, 8, 8) * 2  # fractions beyond [0, 1]: clipped, as documented
+    assert plotting.plot_image_grid([normalised]).axes[0].images[0].get_array().max() <= 1.0
+
+
+def test_plot_predictions_refuses_two_columns_instead_of_flattening_them():
+    x = torch.arange(6.0)
+    with pytest.raises(ValueError, match=r"train_x must hold one value per sample.*\(6, 2\)"):
+        plotting.plot_predictions(torch.stack([x, x], dim=1), x, x, x)
+    fig = plotting.plot_predictions(x[:, None], x[:, None], x, x, predictions=x[:, None])
+    assert len(fig.axes[0].collections) == 3
+
+
+def test_to_numpy_shares_memory_with_a_cpu_tensor():
+    t = torch.zeros(3)
+    array = plotting.to_numpy(t)
+    t[0] = 5.0
+    assert array[0] == 5.0  # no copy: the docstring says so
+
+
+@pytest.mark.parametrize(("n", "ncols", "rows"), [(5, 5, 1), (6, 5, 2), (10, 5, 2), (11, 5, 3),
+                                                  (3, 5, 1)])
+def test_plot_image_grid_makes_just_enough_rows(n, ncols, rows):
+    fig = plotting.plot_image_grid(torch.rand(n, 1, 4, 4), ncols=ncols)
+    shape = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
+    assert shape == (rows, min(n, ncols))
+
+
+def test_the_decision_boundary_runs_in_eval_mode_so_batch_norm_statistics_stay():
+    X, y = _points()
+    model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    model.train()
+    stats = model[1].running_mean.clone(), model[1].num_batches_tracked.clone()
+    plotting.plot_decision_boundary(model, X, y, resolution=10)
+    assert torch.equal(model[1].running_mean, stats[0])
+    assert torch.equal(model[1].num_batches_tracked, stats[1])
+    assert model.training
+
+
+def test_confusion_counts_agree_with_scikit_learn_and_list_every_class():
+    from sklearn.metrics import confusion_matrix
+
+    t, p = np.array([0, 1, 1, 2, 0]), np.array([0, 2, 1, 2, 1])
+    counts = plotting.confusion_counts(t, p, 4)
+    assert counts.shape == (4, 4) and counts[3].sum() == 0  # class 3 never occurs: still a row
+    assert np.array_equal(counts[:3, :3], confusion_matrix(t, p))
+    assert np.array_equal(plotting.confusion_counts(torch.tensor(t), torch.tensor(p), np.int64(3)),
+                          confusion_matrix(t, p))
