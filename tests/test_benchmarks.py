@@ -9,6 +9,7 @@ scripts run with tiny settings: one step, one epoch, a few hundred images, one t
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -16,13 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import data_root
-
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 
+
+def _mnist_is_there() -> bool:
+    """Where helpers.data_root() would look, without creating the folder (as it would)."""
+    root = Path(os.environ.get("TUTORIAL_DATA_DIR", "").strip() or "data").expanduser()
+    return ((root if root.is_absolute() else REPO / root) / "MNIST" / "raw").is_dir()
+
+
 needs_mnist = pytest.mark.skipif(
-    not (data_root() / "MNIST" / "raw").is_dir(),  # the scripts would try to download it
+    not _mnist_is_there(),  # the scripts would try to download it
     reason="needs MNIST under the data root (CI points it at a copy of the mirror)")
 
 
@@ -63,6 +69,26 @@ def test_time_to_accuracy_reports_each_run_the_medians_and_a_ratio():
                    for line in lines), (recipe, result.stdout)
     assert any(line.startswith("where the gain comes from: median epochs ") for line in lines)
     assert re.fullmatch(r"ratio: (\d+\.\d\d|> \d+\.\d\d \(.+\)|none \(.+\))", lines[-1]), lines[-1]
+
+
+def test_engine_overhead_prints_a_ratio_per_case_the_cnn_last():
+    result = run_script("engine_overhead.py", "--repeats", "1", "--samples", "64",
+                        "--threads", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    ratios = [i for i, line in enumerate(lines) if re.fullmatch(r"ratio: \d+\.\d\d", line)]
+    assert len(ratios) == 3 and ratios[-1] == len(lines) - 1, result.stdout
+    assert lines[ratios[-1] - 1].startswith("lesson 05's CNN"), result.stdout
+
+
+def test_importing_the_benchmark_tests_creates_no_data_folder(tmp_path):
+    code = ("import os, sys; sys.path.insert(0, 'tests'); import test_benchmarks; "
+            "print(os.path.exists(os.environ['TUTORIAL_DATA_DIR']))")
+    env = {**os.environ, "TUTORIAL_DATA_DIR": str(tmp_path / "nowhere")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, cwd=REPO, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
 
 
 def load_script(script: str):

@@ -158,6 +158,32 @@ def test_mode_restored_rejects_what_is_no_module():
             pass
 
 
-def test_seed_worker_is_gone():
-    # PyTorch >= 1.9 seeds random, torch and NumPy in every DataLoader worker by itself.
-    assert not hasattr(dev, "seed_worker")
+def test_cuda_wins_when_cuda_and_mps_are_both_there(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert dev.get_device() == torch.device("cuda")
+
+
+def test_seeded_generator_uses_its_seed():
+    draws = {seed: torch.randperm(20, generator=dev.seeded_generator(seed)) for seed in (7, 8)}
+    assert not torch.equal(draws[7], draws[8])
+    assert torch.equal(draws[7], torch.randperm(20, generator=torch.Generator().manual_seed(7)))
+    assert dev.seeded_generator().initial_seed() == 42
+
+
+@pytest.mark.parametrize("seed", [0, 2**32 - 1, np.uint32(2**32 - 1)])
+def test_both_ends_of_the_seed_range_are_accepted(seed):
+    dev.set_seed(seed)
+    assert torch.initial_seed() == int(seed)
+    assert dev.seeded_generator(seed).initial_seed() == int(seed)
+
+
+@pytest.mark.parametrize(("value", "error", "message"), [
+    (True, TypeError, "n must be an int, got bool"), (2.0, TypeError, "got float"),
+    (0, ValueError, "n must be an int >= 1, got 0"), (11, ValueError, "<= 10"),
+])
+def test_require_int_is_the_one_integer_check(value, error, message):
+    with pytest.raises(error, match=message):
+        dev.require_int(value, "n", minimum=1 if value != 11 else None,
+                        maximum=10 if value == 11 else None)
+    assert dev.require_int(np.int64(5), "n", minimum=1, maximum=10) == 5

@@ -106,3 +106,22 @@ def test_progress_bar_stored_in_a_notebook_reads_as_finished():
     assert len(texts) == 1, nb.cells[0].outputs
     assert texts[0].startswith("epochs: 100%"), texts[0]
     assert "5/5" in texts[0]
+
+
+def test_each_public_function_names_a_lesson_that_exists():
+    """A learner follows "Taught in NN_topic" from a docstring to the lesson: it must be there."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    import helpers
+
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    for name in helpers.__all__:
+        obj = getattr(helpers, name)
+        if not callable(obj) or inspect.isclass(obj):
+            continue
+        lessons = re.findall(r"\b(\d\d_[a-z_]+[a-z])\b", obj.__doc__ or "")
+        assert lessons, f"{name}'s docstring names no lesson"
+        for lesson in lessons:
+            assert (notebooks / f"{lesson}.ipynb").is_file(), f"{name} names {lesson}, not found"
