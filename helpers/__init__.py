@@ -29,46 +29,16 @@ from helpers.engine import (
 from helpers.notebook import CaughtError, expect_error, progress_bar
 
 _PLOTTING_NAMES = (
-    "confusion_counts",
-    "plot_classes_2d",
-    "plot_confusion_matrix",
-    "plot_decision_boundaries_side_by_side",
-    "plot_decision_boundary",
-    "plot_history",
-    "plot_image_grid",
-    "plot_predictions",
-    "to_numpy",
+    "confusion_counts", "plot_classes_2d", "plot_confusion_matrix",
+    "plot_decision_boundaries_side_by_side", "plot_decision_boundary", "plot_history",
+    "plot_image_grid", "plot_predictions", "to_numpy",
 )
 
 __all__ = [
-    "accuracy_interval",
-    "CaughtError",
-    "confusion_counts",
-    "count_correct",
-    "data_root",
-    "DATASETS",
-    "download_and_extract",
-    "download_dataset",
-    "DownloadError",
-    "evaluate",
-    "expect_error",
-    "fit",
-    "get_device",
-    "overfits",
-    "plot_classes_2d",
-    "plot_confusion_matrix",
-    "plot_decision_boundaries_side_by_side",
-    "plot_decision_boundary",
-    "plot_history",
-    "plot_image_grid",
-    "plot_predictions",
-    "predict",
-    "progress_bar",
-    "seeded_generator",
-    "set_seed",
-    "sha256_of",
-    "to_numpy",
-    "train_one_epoch",
+    "accuracy_interval", "CaughtError", "count_correct", "data_root", "DATASETS",
+    "download_and_extract", "download_dataset", "DownloadError", "evaluate", "expect_error",
+    "fit", "get_device", "overfits", "predict", "progress_bar", "seeded_generator", "set_seed",
+    "sha256_of", "train_one_epoch", *_PLOTTING_NAMES,
 ]
 
 

@@ -308,8 +308,11 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
     if track_accuracy:
         history["train_acc"] = []
     with mode_restored(model):
-        if eval_loader is not None:  # its first batch, before an epoch of training
-            with torch.inference_mode(), mode_restored(model, training=False):
+        if eval_loader is not None:  # its first batch, before an epoch of training; the
+            # random state is put back (a DataLoader draws a seed from it), so the run is
+            # the same as without this look
+            with torch.inference_mode(), mode_restored(model, training=False), \
+                    torch.random.fork_rng(devices=[]):
                 first = next(iter(eval_loader), None)
                 if first is None:
                     raise ValueError("the loader yielded no samples (eval_loader)")

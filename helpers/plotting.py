@@ -212,11 +212,10 @@ def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
     tx, ty = _one_value_each(train_x, "train_x"), _one_value_each(train_y, "train_y")
     vx, vy = _one_value_each(test_x, "test_x"), _one_value_each(test_y, "test_y")
     p = None if predictions is None else _one_value_each(predictions, "predictions")
-    for a, b, names in ((tx, ty, "train_x train_y"), (vx, vy, "test_x test_y"),
-                        (vx, vx if p is None else p, "test_x predictions")):
+    for a, b, name_a, name_b in ((tx, ty, "train_x", "train_y"), (vx, vy, "test_x", "test_y"),
+                                 (vx, vx if p is None else p, "test_x", "predictions")):
         if len(a) != len(b):
-            raise ValueError("{} has {} values but {} has {}".format(
-                names.split()[0], len(a), names.split()[1], len(b)))
+            raise ValueError(f"{name_a} has {len(a)} values but {name_b} has {len(b)}")
     with _figure(ax, (7, 4.5)) as (fig, ax):
         ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
         ax.scatter(vx, vy, s=12, c="tab:green", label="test data")

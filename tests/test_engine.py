@@ -811,3 +811,19 @@ def test_a_loss_summed_over_the_batch_is_refused_everywhere():
         evaluate(model, _loader(X, y), summed, "cpu")
     with pytest.raises(ValueError, match="reduction='sum'"):
         fit(model, _loader(X, y), summed, optimizer, 1, "cpu", progress=False)
+
+
+def test_the_look_at_the_eval_loader_changes_no_random_number_of_the_run():
+    X, y = _blobs()
+
+    def run(with_eval):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.5), nn.ReLU(), nn.Linear(16, 3))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        eval_loader = DataLoader(TensorDataset(X, y), batch_size=30) if with_eval else None
+        history = fit(model, DataLoader(TensorDataset(X, y), batch_size=30, shuffle=True),
+                      nn.CrossEntropyLoss(), optimizer, 2, "cpu", eval_loader=eval_loader,
+                      progress=False)
+        return history["train_loss"], torch.rand(1)
+
+    assert run(True)[0][0] == run(False)[0][0]  # the first epoch saw the same shuffle, dropout
