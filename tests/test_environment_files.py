@@ -164,3 +164,15 @@ def test_python_versions_agree():
         assert f'"${{python[{version}]}}"' in ci, f".ci/run never uses Python {version}"
     assert re.search(rf'build_venv py{FLOOR_PYTHON.replace(".", "")} "\$\{{python\[{FLOOR_PYTHON}\]\}}" '
                      r"-r requirements-floor\.txt", ci), f".ci/run: the floor is not on {FLOOR_PYTHON}"
+
+
+def test_axe_core_is_pinned_exactly_for_the_site_test():
+    """e2e/test_site.py injects axe-core from npm (npm ci --prefix e2e): one exact version,
+    the same in package.json and its lock file, so a new axe release cannot change CI."""
+    import json
+
+    wanted = json.loads((REPO / "e2e" / "package.json").read_text())["dependencies"]["axe-core"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", wanted), f"e2e/package.json: axe-core {wanted!r}"
+    lock = json.loads((REPO / "e2e" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/axe-core"]["version"] == wanted
+    assert lock["packages"][""]["dependencies"]["axe-core"] == wanted
