@@ -157,7 +157,9 @@ def _extract(archive: Path, into: Path, url: str, dest: Path) -> None:
                         raise ValueError(f"refusing to extract tar member {m.name!r}: only "
                                          "regular files and folders are accepted (a link or "
                                          "a device could reach outside the folder)")
-                tf.extractall(into, members=members, filter="data")
+                # the "data" filter (Python >= 3.11.4) on top of the checks above
+                tf.extractall(into, members=members,
+                              **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
         elif archive.read_bytes()[:2] == b"\x1f\x8b":  # gzip: one compressed file
             name = PurePosixPath(urllib.parse.urlsplit(url).path).name
             name = name[:-3] if name.endswith(".gz") and len(name) > 3 else name or "data"

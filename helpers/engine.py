@@ -188,9 +188,7 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
     losses, all_targets = [], []  # kept on the device, looked at after the pass
     seen = 0
     for batch, pair in enumerate(loader, start=1):
-        inputs, targets = _pair(pair, device) if batch == 1 else (
-            pair[0].to(device, non_blocking=device.type == "cuda"),
-            pair[1].to(device, non_blocking=device.type == "cuda"))
+        inputs, targets = _pair(pair, device)
         logits = model(inputs)
         loss = loss_fn(logits, targets)
         if batch == 1:

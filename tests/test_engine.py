@@ -827,3 +827,54 @@ def test_the_look_at_the_eval_loader_changes_no_random_number_of_the_run():
         return history["train_loss"], torch.rand(1)
 
     assert run(True)[0][0] == run(False)[0][0]  # the first epoch saw the same shuffle, dropout
+
+
+def test_a_logit_of_exactly_zero_is_class_0():
+    # sigmoid(0) = 0.5 is not above 0.5: the rule is "a logit above 0 means class 1"
+    assert count_correct(torch.tensor([0.0, 0.0]), torch.tensor([0, 1])).item() == 1
+    assert count_correct(torch.zeros(2, 1), torch.tensor([[0.0], [0.0]])).item() == 2
+
+
+def test_each_step_uses_only_its_own_batch_s_gradient():
+    # two batches, two plain SGD steps: the second must not add the first batch's gradient
+    X = torch.linspace(-1, 1, 8).unsqueeze(1)
+    y = 3 * X - 1
+    model = nn.Linear(1, 1)
+    expected = nn.Linear(1, 1)
+    expected.load_state_dict(model.state_dict())
+    for inputs, targets in ((X[:4], y[:4]), (X[4:], y[4:])):
+        grads = torch.autograd.grad(nn.functional.mse_loss(expected(inputs), targets),
+                                    list(expected.parameters()))
+        with torch.no_grad():
+            for p, g in zip(expected.parameters(), grads, strict=True):
+                p -= 0.1 * g
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_one_epoch(model, [(X[:4], y[:4]), (X[4:], y[4:])], nn.MSELoss(), optimizer, "cpu",
+                    track_accuracy=False)
+    for p, q in zip(model.parameters(), expected.parameters(), strict=True):
+        assert torch.allclose(p, q)
+
+
+def test_a_label_equal_to_the_number_of_classes_is_refused():
+    # CrossEntropyLoss itself refuses label C; a loss that never looks at the labels does not
+    logits_only = lambda logits, targets: logits.logsumexp(dim=1).mean()  # noqa: E731
+    X = torch.eye(3)
+    model = FixedLogits()
+    for targets in (torch.tensor([0, 1, 3]), torch.tensor([0, 1, 2])):
+        batches = [(X, torch.tensor([0, 1, 2])), (X, targets)]
+        if targets.max() == 3:
+            with pytest.raises(ValueError, match=r"\[0, 3\).*at batch 2|at batch 2.*\[0, 3\)"):
+                evaluate(model, batches, logits_only, "cpu")
+            with pytest.raises(ValueError, match=r"\[0, 3\)"):
+                evaluate(model, batches[::-1], logits_only, "cpu")
+        else:
+            assert evaluate(model, batches, logits_only, "cpu")["acc"] == 1.0
+
+
+def test_an_infinite_loss_in_a_later_batch_is_reported_too():
+    X = torch.linspace(0, 1, 4).unsqueeze(1)
+    model = nn.Linear(1, 1)
+    y_inf = X.clone()
+    y_inf[0] = float("inf")  # (x - inf)**2 is inf, not NaN
+    with pytest.raises(FloatingPointError, match=r"evaluation loss is inf at batch 2\b"):
+        evaluate(model, [(X, X), (X, y_inf)], nn.MSELoss(), "cpu", track_accuracy=False)
