@@ -216,4 +216,9 @@ def test_run_all_in_jupyterlab(lab, browser, path):
     print(f"{relative}: Run All took {seconds:.1f} s in JupyterLab; screenshot {shot}")
     problems = _problems(state)
     browser.execute_script(_command("kernelmenu:shutdown"))
+    # Leave JupyterLab (its beforeunload handler logs a console message on the way out) and
+    # drain the logs, so that the next user of the shared browser starts clean.
+    browser.get("about:blank")
+    browser.get_log("browser")
+    browser.get_log("performance")
     assert not problems, f"{relative}:\n" + "\n".join(problems)
