@@ -19,12 +19,14 @@ last. Below 1.05 means the checks cost less than 5 %.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the notebooks' kernels: no spinning
+import torch  # noqa: E402
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
