@@ -51,6 +51,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
+from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # train_throughput, beside this file
 from train_throughput import (  # noqa: E402
@@ -65,7 +66,7 @@ from helpers import data_root, fit, get_device, set_seed  # noqa: E402  (path se
 
 TEST_IMAGES = 10_000  # the official MNIST test set
 LESSON_NAMES = ("train", "TinyVGG", "on_device", "test_loader", "X_train", "EPOCHS",
-                "SEED", "datasets", "transforms")
+                "SEED", "datasets")
 
 
 # --- the seeds' recipe, written out --------------------------------------------------------
@@ -189,7 +190,7 @@ def run_lesson_recipe(seed: int, lesson, device, target: float, max_epochs: int)
 def load_data(lesson, test_images: int, train_images: int) -> dict:
     """The seeds' per-sample datasets, and the lesson's test loader cut to ``test_images``
     (and both training sets to ``train_images``, when not 0)."""
-    to_tensor = lesson.transforms.ToTensor()
+    to_tensor = transforms.ToTensor()  # the seeds' v1 transform; lesson 05 uses v2
     seeds_train = lesson.datasets.MNIST(data_root(), train=True, transform=to_tensor)
     if train_images:
         seeds_train = Subset(seeds_train, range(min(train_images, len(seeds_train))))
