@@ -276,8 +276,9 @@ class DatasetInfo(NamedTuple):
     """Where a dataset comes from: the URL of its archive and the archive's SHA-256."""
 
     url: str
-    #: ``None`` where no trusted source publishes one (06_custom_datasets explains why a
-    #: hash copied from a tutorial proves nothing); torchvision checks MNIST's own MD5s.
+    #: ``None`` where none is pinned yet. A pinned hash makes every later download the same
+    #: bytes (reproducibility, 06_custom_datasets); only the source's own hash proves the
+    #: copy genuine. torchvision checks MNIST's files against its own MD5s.
     sha256: str | None
 
 

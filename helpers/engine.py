@@ -1,6 +1,6 @@
 """The training loop of lessons 02-04, written once.
 
-Taught in 05_computer_vision (sections 15-17: the loop written once more, then
+Taught in 05_computer_vision (sections 12-14: the loop written once more, then
 ``helpers.engine``); the loops it packages are explained step by step in 02_xor_classifier
 and 03_workflow_regression.
 
@@ -374,10 +374,10 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
 
     True when, at the last epoch, the validation loss is more than ``gap`` (10 %) above
     the training loss, **and** above its own lowest value of the run, **and** the training
-    loss has kept falling since the epoch of that lowest validation loss. A gap alone is
+    loss is lower than it was at the epoch of that lowest validation loss. A gap alone is
     the generalisation gap every model has; overfitting is validation getting worse while
-    training gets better. Taught in 05_computer_vision ("Overfitting: one test for the
-    whole series").
+    training gets better. Taught in 05_computer_vision (section 15, "Overfitting: the
+    series' one rule").
 
     Args:
         history: a dict with equally long ``"train_loss"`` and ``"eval_loss"`` lists, as
