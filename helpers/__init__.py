@@ -1,7 +1,6 @@
 """Shared code of the PyTorch tutorial notebooks; each name's docstring says which notebook
-teaches what it does. The plotting names are loaded on first use, so ``import helpers``
-alone does not import pyplot (slow, and it picks a plotting backend) in code that draws
-nothing.
+teaches what it does. The plotting names are loaded on first use: ``import helpers`` alone
+does not import pyplot (slow, and it picks a plotting backend) in code that draws nothing.
 """
 
 import importlib

@@ -1,8 +1,6 @@
-"""Where data lives, and a safe download-and-extract.
-
-Taught in 05_computer_vision (``data_root``) and 06_custom_datasets (``download_and_extract``).
-Downloading is Python's own ``urllib``; unpacking is ``zipfile`` and ``tarfile`` (with its
-``"data"`` filter); what is added here are the checks a dataset needs and clear errors.
+"""Where data lives, and a safe download-and-extract: Python's own ``urllib``, ``zipfile``
+and ``tarfile`` (with its ``"data"`` filter), plus the checks a dataset needs and clear
+errors. Taught in 05_computer_vision and 06_custom_datasets.
 """
 
 from __future__ import annotations
@@ -36,9 +34,7 @@ class DownloadError(RuntimeError):
 def _repo_root() -> Path | None:
     """The repository root when helpers is used from a checkout (editable install)."""
     candidate = Path(__file__).resolve().parent.parent
-    if (candidate / "pyproject.toml").is_file() and (candidate / "helpers").is_dir():
-        return candidate
-    return None
+    return candidate if (candidate / "pyproject.toml").is_file() else None
 
 
 def data_root() -> Path:
@@ -55,25 +51,19 @@ def data_root() -> Path:
     if not root.is_absolute():
         root = (_repo_root() or Path.cwd()) / root
     if root.exists() and not root.is_dir():
-        raise NotADirectoryError(
-            f"the data root must be a folder, but {root} is a file "
-            f"(set {ENV_VAR} to a folder, or remove the file)"
-        )
+        raise NotADirectoryError(f"the data root must be a folder, but {root} is a file "
+                                 f"(set {ENV_VAR} to a folder, or remove the file)")
     root.mkdir(parents=True, exist_ok=True)
     return root.resolve()
 
 
 def _has_data(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.iterdir())
+    return folder.is_dir() and any(folder.iterdir())  # an empty folder is no data
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 hex digest of a file. Taught in 06_custom_datasets.
-
-    Raises:
-        TypeError: if ``path`` is not a path (an int would be taken as a file descriptor).
-    """
-    if not isinstance(path, (str, os.PathLike)):
+    """Return the SHA-256 hex digest of a file. Taught in 06_custom_datasets."""
+    if not isinstance(path, (str, os.PathLike)):  # an int would be read as a file descriptor
         raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__} ({path!r})")
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -104,13 +94,11 @@ def _download(url: str, target: Path, timeout: float, dest: Path) -> None:
         while True:
             try:
                 chunk = read(1 << 20)
-            except TimeoutError as exc:
-                raise DownloadError(f"the download of {url} stalled: no data for {timeout} s "
-                                    f"after {out.tell()} bytes. Run it again. {_by_hand(dest)}"
-                                    ) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                raise DownloadError(f"the download of {url} broke off after {out.tell()} bytes "
-                                    f"({exc!r}). Run it again. {_by_hand(dest)}") from exc
+            except (OSError, http.client.HTTPException) as exc:  # the network's fault, not the disk's
+                what = f"stalled: no data for {timeout} s" if isinstance(exc, TimeoutError) \
+                    else f"broke off ({exc!r})"
+                raise DownloadError(f"the download of {url} {what} after {out.tell()} bytes. "
+                                    f"Run it again. {_by_hand(dest)}") from exc
             if not chunk:
                 break
             out.write(chunk)
@@ -254,8 +242,7 @@ class DatasetInfo(NamedTuple):
 
     url: str
     #: ``None`` where none is pinned yet. A pinned hash makes every later download the same
-    #: bytes (reproducibility, 06_custom_datasets); only the source's own hash proves the
-    #: copy genuine. torchvision checks MNIST's files against its own MD5s.
+    #: bytes (06_custom_datasets); torchvision checks MNIST's files against its own MD5s.
     sha256: str | None
 
 

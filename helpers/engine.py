@@ -90,9 +90,6 @@ def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     shapes are checked, so nothing waits for the device: a target that is no class (0.5, -1,
     C) never equals a prediction and counts as wrong (:func:`evaluate` checks the values).
     Taught in 02_xor_classifier and 04_classification.
-
-    Raises:
-        TypeError / ValueError: not tensors, or shapes that fit neither case.
     """
     binary = _is_binary(logits, targets)
     preds = (logits.reshape(-1) > 0) if binary else logits.argmax(dim=1)
@@ -216,12 +213,9 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
     averaged over samples, not batches, so a smaller last batch counts for what it is.
     A model found wholly in eval mode is switched to training mode; one found training keeps
     each submodule's own flag (a batch norm frozen in eval mode stays so). Taught in
-    05_computer_vision (and, by hand, in 02_xor_classifier).
-
-    Raises:
-        TypeError / ValueError: bad arguments, a loss that is not the batch mean, targets
-            that are not class labels while ``track_accuracy`` is on.
-        FloatingPointError: the loss is NaN or infinite (fit stops there).
+    05_computer_vision (and, by hand, in 02_xor_classifier). Raises ValueError for targets
+    that are no class labels (while ``track_accuracy`` is on) and FloatingPointError for a
+    NaN or infinite loss.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
     if not model.training:
@@ -261,11 +255,12 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
     loaders = {"train_loader": train_loader, "eval_loader": eval_loader}
     device = _check_arguments(model, {k: v for k, v in loaders.items() if v is not None},
                               loss_fn, optimizer, device)
-    if scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
-        raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
-                        f"got {type(scheduler).__name__}")
-    if scheduler is not None and scheduler.optimizer is not optimizer:
-        raise ValueError("scheduler was made for another optimizer than the one given")
+    if scheduler is not None:
+        if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+            raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
+                            f"got {type(scheduler).__name__}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("scheduler was made for another optimizer than the one given")
     model.to(device)
     keys = ["loss", "acc"] if track_accuracy else ["loss"]
     splits = ["train", "eval"] if eval_loader is not None else ["train"]

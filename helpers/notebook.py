@@ -18,14 +18,11 @@ __all__ = ["CaughtError", "expect_error", "progress_bar"]
 
 @dataclass
 class CaughtError:
-    """What :func:`expect_error` caught: filled in when the ``with`` block has raised."""
+    """What :func:`expect_error` caught, filled in when the ``with`` block has raised: the
+    exception and its message (``str(exception)``)."""
 
     exception: BaseException | None = None
-
-    @property
-    def message(self) -> str:
-        """The caught error's message (``str(exception)``), or ``""`` before anything came."""
-        return "" if self.exception is None else str(self.exception)
+    message: str = ""
 
 
 @contextmanager
@@ -35,17 +32,10 @@ def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...]
     error and print it on stdout as ``TypeName: message``, so the next cells still run in
     any editor. Taught in 00_tensors ("Errors, shown on purpose").
 
-    Args:
-        match: a regular expression that must be found (``re.search``) in the message, for
-            the stable part of a message that differs between versions.
-        show: print the error; pass ``False`` to print only a part yourself.
-
-    Yields:
-        a :class:`CaughtError` whose ``exception`` is the caught error afterwards.
-
-    Raises:
-        AssertionError: the block raised nothing, another type, or a message ``match``
-            does not find.
+    ``match``: a regular expression that must be found (``re.search``) in the message, for
+    the stable part of a message that differs between versions. ``show=False``: print
+    nothing (print a part yourself). Yields a :class:`CaughtError`. Raises AssertionError
+    when the block raised nothing, another type, or a message ``match`` does not find.
 
     Example::
 
@@ -63,7 +53,7 @@ def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...]
     try:
         yield caught
     except types as exc:
-        caught.exception = exc
+        caught.exception, caught.message = exc, str(exc)
         if match is not None and not re.search(match, str(exc)):
             raise AssertionError(f"expected {names} with a message matching {match!r}, "
                                  f"got {type(exc).__name__}: {exc}") from exc

@@ -31,10 +31,8 @@ def to_numpy(x: ArrayLike) -> np.ndarray:
         t = x.detach().cpu().resolve_conj().resolve_neg()
         return t.float().numpy() if t.is_floating_point() and t.dtype not in (
             torch.float16, torch.float32, torch.float64) else t.numpy()
-    if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, (list, tuple)):
-        return np.asarray(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return np.asarray(x)  # an array itself, as it is
     raise TypeError(f"expected a torch.Tensor, a NumPy array or a list, got {type(x).__name__}")
 
 
