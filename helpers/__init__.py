@@ -1,11 +1,9 @@
-"""Shared code of the PyTorch tutorial notebooks. Each name says in its docstring which
-notebook teaches what it does.
-
-The plotting names are loaded on first use (``from helpers import plot_history`` works as
-usual): ``import helpers`` alone does not import matplotlib's pyplot, which costs time and
-picks a plotting backend, in code that draws nothing.
+"""Shared code of the PyTorch tutorial notebooks; each name's docstring says which notebook
+teaches what it does. The plotting names are loaded on first use: ``import helpers`` alone
+does not import pyplot (slow, and it picks a plotting backend) in code that draws nothing.
 """
 
+import importlib
 from typing import Any
 
 from helpers.data import (
@@ -44,14 +42,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Import ``helpers.plotting`` the first time one of its names is asked for."""
-    if name == "plotting" or name in _PLOTTING_NAMES:
-        import importlib
-
-        plotting = importlib.import_module("helpers.plotting")
-        value = plotting if name == "plotting" else getattr(plotting, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    if name != "plotting" and name not in _PLOTTING_NAMES:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    plotting = importlib.import_module("helpers.plotting")
+    globals()[name] = value = plotting if name == "plotting" else getattr(plotting, name)
+    return value
 
 
 def __dir__() -> list[str]:

@@ -1,8 +1,6 @@
-"""Where data lives, and a safe download-and-extract.
-
-Taught in 05_computer_vision (``data_root``) and 06_custom_datasets (``download_and_extract``).
-Downloading is Python's own ``urllib``; unpacking is ``zipfile`` and ``tarfile`` (with its
-``"data"`` filter); what is added here are the checks a dataset needs and clear errors.
+"""Where data lives, and a safe download-and-extract: Python's own ``urllib``, ``zipfile``
+and ``tarfile`` (with its ``"data"`` filter), plus the checks a dataset needs and clear
+errors. Taught in 05_computer_vision and 06_custom_datasets.
 """
 
 from __future__ import annotations
@@ -36,49 +34,36 @@ class DownloadError(RuntimeError):
 def _repo_root() -> Path | None:
     """The repository root when helpers is used from a checkout (editable install)."""
     candidate = Path(__file__).resolve().parent.parent
-    if (candidate / "pyproject.toml").is_file() and (candidate / "helpers").is_dir():
-        return candidate
-    return None
+    return candidate if (candidate / "pyproject.toml").is_file() else None
 
 
 def data_root() -> Path:
     """Return the folder that holds every dataset, creating it if needed.
 
-    The folder named by the environment variable ``TUTORIAL_DATA_DIR`` if it is set,
-    else ``data/`` at the repository root (or in the current folder when ``helpers`` was
-    installed from a wheel, as on Colab). A relative ``TUTORIAL_DATA_DIR`` is taken
-    relative to the same place, so a notebook in ``notebooks/``, a solution in
-    ``notebooks/solutions/`` and the tests all find the same folder. Tests and CI point the
-    variable at a copy of an offline mirror so nothing is downloaded.
+    The folder named by the environment variable ``TUTORIAL_DATA_DIR`` if it is set, else
+    ``data/``; either taken relative to the repository root (or to the current folder when
+    ``helpers`` was installed from a wheel, as on Colab), so notebooks, solutions and tests
+    all find the same folder. Tests and CI point the variable at a copy of an offline mirror.
     Taught in 05_computer_vision.
-
-    Raises:
-        NotADirectoryError: if the path exists and is not a folder.
     """
     value = os.environ.get(ENV_VAR, "").strip()
     root = Path(value).expanduser() if value else Path("data")
     if not root.is_absolute():
         root = (_repo_root() or Path.cwd()) / root
     if root.exists() and not root.is_dir():
-        raise NotADirectoryError(
-            f"the data root must be a folder, but {root} is a file "
-            f"(set {ENV_VAR} to a folder, or remove the file)"
-        )
+        raise NotADirectoryError(f"the data root must be a folder, but {root} is a file "
+                                 f"(set {ENV_VAR} to a folder, or remove the file)")
     root.mkdir(parents=True, exist_ok=True)
     return root.resolve()
 
 
 def _has_data(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.iterdir())
+    return folder.is_dir() and any(folder.iterdir())  # an empty folder is no data
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 hex digest of a file. Taught in 06_custom_datasets.
-
-    Raises:
-        TypeError: if ``path`` is not a path (an int would be taken as a file descriptor).
-    """
-    if not isinstance(path, (str, os.PathLike)):
+    """Return the SHA-256 hex digest of a file. Taught in 06_custom_datasets."""
+    if not isinstance(path, (str, os.PathLike)):  # an int would be read as a file descriptor
         raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__} ({path!r})")
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -109,13 +94,11 @@ def _download(url: str, target: Path, timeout: float, dest: Path) -> None:
         while True:
             try:
                 chunk = read(1 << 20)
-            except TimeoutError as exc:
-                raise DownloadError(f"the download of {url} stalled: no data for {timeout} s "
-                                    f"after {out.tell()} bytes. Run it again. {_by_hand(dest)}"
-                                    ) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                raise DownloadError(f"the download of {url} broke off after {out.tell()} bytes "
-                                    f"({exc!r}). Run it again. {_by_hand(dest)}") from exc
+            except (OSError, http.client.HTTPException) as exc:  # the network's fault, not the disk's
+                what = f"stalled: no data for {timeout} s" if isinstance(exc, TimeoutError) \
+                    else f"broke off ({exc!r})"
+                raise DownloadError(f"the download of {url} {what} after {out.tell()} bytes. "
+                                    f"Run it again. {_by_hand(dest)}") from exc
             if not chunk:
                 break
             out.write(chunk)
@@ -126,17 +109,13 @@ def _download(url: str, target: Path, timeout: float, dest: Path) -> None:
                 f"before the connection closed. Run it again. {_by_hand(dest)}")
 
 
-def _member_parts(name: str, kind: str) -> tuple[str, ...]:
-    """The parts of an archive member's name; refuse one that would land outside."""
+def _wanted(name: str, kind: str) -> bool:
+    """Refuse an archive member that would land outside the folder; False for macOS metadata."""
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
         raise ValueError(f"refusing to extract {kind} member {name!r}: it would land outside "
                          "the destination folder (expected relative paths without '..')")
-    return path.parts
-
-
-def _wanted(name: str, kind: str) -> bool:
-    return not _MACOS_METADATA.intersection(_member_parts(name, kind))
+    return not _MACOS_METADATA.intersection(path.parts)
 
 
 def _extract(archive: Path, into: Path, url: str, dest: Path) -> None:
@@ -205,29 +184,16 @@ def _check_arguments(url: object, dest: object, sha256: object, timeout: object)
 
 def download_and_extract(url: str, dest: str | os.PathLike[str], sha256: str | None = None,
                          *, timeout: float = 60.0) -> Path:
-    """Download an archive (zip, tar, or one gzip-compressed file) and unpack it into ``dest``.
+    """Download an archive (zip, tar, or one gzip-compressed file) from ``url`` (http(s),
+    ftp or file) and unpack it into ``dest``, e.g. ``data_root() / "hymenoptera_data"``;
+    return ``dest``. Taught in 06_custom_datasets.
 
-    1. If ``dest`` already holds files, nothing is downloaded: the data is there.
-    2. The archive is downloaded into a temporary folder beside ``dest`` (in the nearest
-       folder above it that exists). A download that ends early is an error.
-    3. If ``sha256`` is given (upper or lower case), the file's SHA-256 must match it.
-    4. Members with absolute paths, drive letters, ``..`` parts or links are refused;
-       macOS metadata (``__MACOSX/``, ``.DS_Store``) is left out.
-    5. The archive is unpacked in the temporary folder; one without any file is refused.
-       When it holds a single top-level folder (``hymenoptera_data.zip`` holds
-       ``hymenoptera_data/``), that folder's contents become ``dest``. Only then is ``dest``
-       created, by a rename, so a failure at any step leaves nothing behind.
-
-    Taught in 06_custom_datasets.
-
-    Args:
-        url: where to download from (``http(s)://``, ``ftp://`` or ``file://``).
-        dest: the folder to create, e.g. ``data_root() / "hymenoptera_data"``.
-        sha256: the expected hex digest, or ``None`` to skip the check.
-        timeout: seconds to wait for the server, to connect and between pieces of data.
-
-    Returns:
-        ``dest`` as a ``Path``.
+    Nothing is downloaded when ``dest`` already holds files. Else the archive goes into a
+    temporary folder beside ``dest``; its SHA-256 must match ``sha256`` when one is given;
+    members that would land outside (absolute, ``..``, drive letters, links) are refused and
+    macOS metadata is left out; an archive holding a single top folder gives that folder's
+    contents. Only then is ``dest`` created, by a rename, so a failure leaves nothing behind.
+    ``timeout``: seconds to wait for the server, to connect and between pieces of data.
 
     Raises:
         TypeError / ValueError: bad arguments, a hash mismatch, an unsafe, empty or unknown
@@ -248,10 +214,9 @@ def download_and_extract(url: str, dest: str | os.PathLike[str], sha256: str | N
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}-", dir=anchor) as tmp:
         archive, staging = Path(tmp) / "download", Path(tmp) / "extract"
         _download(url, archive, timeout, dest)
-        if sha256 is not None and sha256_of(archive) != sha256.lower():
-            raise ValueError(
-                f"SHA-256 mismatch for {url}: expected {sha256.lower()}, got "
-                f"{sha256_of(archive)} (the file is incomplete, corrupt, or not the one expected)")
+        if sha256 is not None and (digest := sha256_of(archive)) != sha256.lower():
+            raise ValueError(f"SHA-256 mismatch for {url}: expected {sha256.lower()}, got {digest} "
+                             "(the file is incomplete, corrupt, or not the one expected)")
         staging.mkdir()  # the usual permissions, unlike the private temporary folder
         _extract(archive, staging, url, dest)
         if not any(p.is_file() for p in staging.rglob("*")):
@@ -277,8 +242,7 @@ class DatasetInfo(NamedTuple):
 
     url: str
     #: ``None`` where none is pinned yet. A pinned hash makes every later download the same
-    #: bytes (reproducibility, 06_custom_datasets); only the source's own hash proves the
-    #: copy genuine. torchvision checks MNIST's files against its own MD5s.
+    #: bytes (06_custom_datasets); torchvision checks MNIST's files against its own MD5s.
     sha256: str | None
 
 
@@ -290,50 +254,33 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-def _remove_new_paths(folder: Path, before: set[Path]) -> None:
-    """Remove what appeared under ``folder`` since ``before`` was listed (deepest first)."""
-    if not folder.exists():
-        return
-    for path in sorted(set(folder.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    if folder not in before:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def _download_mnist(root: Path) -> None:
     """torchvision's own MNIST download; on failure, what it created is removed again."""
     from torchvision.datasets import MNIST
 
     folder = root / "MNIST"
-    before = ({folder} | set(folder.rglob("*"))) if folder.exists() else set()
+    before = set(folder.rglob("*")) if folder.exists() else None
     try:
         MNIST(root, train=False, download=True)
     except (RuntimeError, OSError) as exc:
-        _remove_new_paths(folder, before)
+        for path in [folder] if before is None else set(folder.rglob("*")) - before:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
         reason = str(exc).strip().replace("\n", " ")
-        raise DownloadError(
-            f"could not download MNIST with torchvision into {folder} ({reason}). "
-            f"{_by_hand(folder)}"
-        ) from exc
+        raise DownloadError(f"could not download MNIST with torchvision into {folder} "
+                            f"({reason}). {_by_hand(folder)}") from exc
 
 
 def download_dataset(name: str) -> Path:
     """Make sure dataset ``name`` (a key of :data:`DATASETS`) is in the data root; return
-    its folder, ``data_root() / name``.
+    its folder, ``data_root() / name``. Taught in 05_computer_vision and 06_custom_datasets.
 
-    Nothing is downloaded when the data is already there (an offline mirror copied as the
-    data root, or an earlier run). ``"hymenoptera_data"`` goes through
-    :func:`download_and_extract`; ``"MNIST"`` through ``torchvision.datasets.MNIST(root,
-    download=True)``, so pass ``data_root()`` as ``root`` to torchvision's ``MNIST``
-    afterwards. Taught in 05_computer_vision (MNIST) and 06_custom_datasets.
-
-    Raises:
-        KeyError: ``name`` is not in :data:`DATASETS`.
-        DownloadError: the download failed; the message says what failed and names
-            ``TUTORIAL_DATA_DIR``, and no folder is left behind.
+    Nothing is downloaded when the data is already there (a copy of the offline mirror, or
+    an earlier run). ``"hymenoptera_data"`` goes through :func:`download_and_extract`;
+    ``"MNIST"`` through torchvision's ``MNIST(data_root(), download=True)``. A failure is a
+    DownloadError naming ``TUTORIAL_DATA_DIR``, and leaves no folder behind.
     """
     if name not in DATASETS:
         raise KeyError(f"no dataset named {name!r}; the known ones are {sorted(DATASETS)}")

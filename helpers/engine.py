@@ -1,17 +1,13 @@
 """The training loop of lessons 02-04, written once.
 
-Taught in 05_computer_vision (sections 12-14: the loop written once more, then
-``helpers.engine``); the loops it packages are explained step by step in 02_xor_classifier
-and 03_workflow_regression.
-
-The loop below is the lesson's loop. Its checks sit at the edges, so they never make a GPU
-wait in the middle of a pass: the first batch of each pass is checked at once (most
-mistakes show there); after it, the loss and the labels' range are only summed on the
-device, and the sums are read once, at the end of the pass.
+Taught in 05_computer_vision (sections 12-14); the loops it packages are explained step by
+step in 02_xor_classifier and 03_workflow_regression. Its checks sit at the edges, so a GPU
+never waits in the middle of a pass: the first batch of each pass is checked at once; after
+it, the loss and the labels stay on the device and are read once, at the end of the pass.
 
 Accuracy is tracked by default, for classification: integer class targets with ``(N, C)``
-logits, or 0/1 targets (integer, bool or float) with one logit per sample. For anything
-else (regression, one-hot or soft targets) pass ``track_accuracy=False``.
+logits, or 0/1 targets with one logit per sample. For anything else (regression, one-hot or
+soft targets) pass ``track_accuracy=False``.
 """
 
 from __future__ import annotations
@@ -35,8 +31,6 @@ _ACCURACY_HINT = (
 )
 
 
-# --- checks of the arguments ---------------------------------------------------------------
-
 def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
                      optimizer: Any = None, device: Any = "cpu") -> torch.device:
     """Check what a pass needs before the first batch; return ``device`` as a torch.device."""
@@ -46,12 +40,11 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be an iterable of (inputs, targets), "
                             f"got {type(loader).__name__}")
-    if loss_fn is not None:
-        if not callable(loss_fn) or isinstance(loss_fn, type):
-            raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
-        if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
-            raise ValueError(f"loss_fn must average over the batch (reduction='mean', the "
-                             f"default), got reduction={loss_fn.reduction!r}")
+    if loss_fn is not None and (not callable(loss_fn) or isinstance(loss_fn, type)):
+        raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
+    if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
+        raise ValueError(f"loss_fn must average over the batch (reduction='mean', the default), "
+                         f"got reduction={loss_fn.reduction!r}")
     if optimizer is not None:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
@@ -68,8 +61,8 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
 # --- accuracy ------------------------------------------------------------------------------
 
 def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
-    """Check the shapes (no values: nothing is read from the device); True for one logit per
-    sample, False for ``(N, C)`` logits with class-index targets."""
+    """Check the shapes (never values: nothing is read from the device); True for one logit
+    per sample, False for ``(N, C)`` logits with class-index targets."""
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise TypeError(f"logits and targets must be tensors, got {type(logits).__name__} "
                         f"and {type(targets).__name__}")
@@ -92,36 +85,25 @@ def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
 def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Return how many predictions are right, as a 0-dim tensor on the logits' device.
 
-    Binary when ``logits`` has one value per sample (shape ``(N,)`` or ``(N, 1)``): a logit
-    above 0 means class 1, and targets are 0/1 of shape ``(N,)`` or the logits' own shape.
-    Multi-class when it has shape ``(N, C)``: the argmax, against class indices of shape
-    ``(N,)``. Only shapes are checked, never values, so nothing waits for the device: a
-    target that is no class (0.5, -1, C) never equals a prediction and counts as wrong.
-    :func:`train_one_epoch` and :func:`evaluate` do check the values.
+    One logit per sample (``(N,)`` or ``(N, 1)``): a logit above 0 means class 1, against 0/1
+    targets. ``(N, C)`` logits: the argmax, against class indices of shape ``(N,)``. Only
+    shapes are checked, so nothing waits for the device: a target that is no class (0.5, -1,
+    C) never equals a prediction and counts as wrong (:func:`evaluate` checks the values).
     Taught in 02_xor_classifier and 04_classification.
-
-    Raises:
-        TypeError: either argument is not a tensor.
-        ValueError: the shapes fit neither case (another number of samples, one-hot targets).
     """
     binary = _is_binary(logits, targets)
     preds = (logits.reshape(-1) > 0) if binary else logits.argmax(dim=1)
     return (preds == targets.reshape(-1)).sum()
 
 
-def _label_range(targets: torch.Tensor) -> torch.Tensor:
-    """On the device: (lowest label, highest label, largest distance to a whole number)."""
+def _label_problem(targets: torch.Tensor, binary: bool, classes: int) -> str | None:
+    """What is wrong with ``targets`` as class labels, or None (one read from the device)."""
     t = targets.reshape(-1).detach()
     if t.dtype == torch.bool or t.numel() == 0:
-        return torch.zeros(3, dtype=torch.float64, device=t.device)
+        return None
     low, high = torch.aminmax(t)
     frac = (t - t.round()).abs().amax() if t.is_floating_point() else torch.zeros_like(low)
-    return torch.stack([low, high, frac]).double()
-
-
-def _label_problem(label_range: list[float], binary: bool, classes: int) -> str | None:
-    """What is wrong with labels whose range was measured on the device, or None."""
-    low, high, frac = label_range
+    low, high, frac = torch.stack([low, high, frac]).double().tolist()
     highest = 1 if binary else classes - 1
     if math.isnan(low + high + frac) or low < 0 or high > highest or frac > 0:
         expected = "0 or 1 (one logit per sample)" if binary else \
@@ -139,12 +121,8 @@ def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]
         got = f"({', '.join(type(t).__name__ for t in batch)})" \
             if isinstance(batch, (tuple, list)) else type(batch).__name__
         raise TypeError(f"each batch must be a pair of tensors (inputs, targets), got {got}")
-    non_blocking = device.type == "cuda"
-    return batch[0].to(device, non_blocking=non_blocking), batch[1].to(device, non_blocking=non_blocking)
-
-
-def _at(where: str | None, batch: int) -> str:
-    return f"{where}, batch {batch}" if where else f"batch {batch}"
+    inputs, targets = (t.to(device, non_blocking=device.type == "cuda") for t in batch)
+    return inputs, targets
 
 
 def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
@@ -156,25 +134,28 @@ def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPoin
         "try a smaller learning rate.")
 
 
+def _at(where: str | None, batch: int) -> str:
+    return f"{where}, batch {batch}" if where else f"batch {batch}"
+
+
 def _check_first_batch(logits: torch.Tensor, targets: torch.Tensor, loss: Any,
-                       track_accuracy: bool, kind: str, where: str | None) -> bool | None:
-    """The checks that read from the device, once per pass; return ``binary`` (or None)."""
+                       track_accuracy: bool, kind: str, place: str) -> tuple[bool, int]:
+    """The checks that read from the device, once per pass; return (binary, classes)."""
     if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
         raise ValueError(f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got "
-                         f"{shape}; use a loss with reduction='mean' (the default)")
+                         f"{got}; use a loss with reduction='mean' (the default)")
     if not math.isfinite(value := loss.item()):
-        raise _nonfinite(kind, value, _at(where, 1), later=False)
+        raise _nonfinite(kind, value, place, later=False)
     if not track_accuracy:
-        return None
+        return False, 0
     try:
         binary = _is_binary(logits, targets)
     except ValueError as exc:
         raise ValueError(f"{exc}. {_ACCURACY_HINT}") from None
-    problem = _label_problem(_label_range(targets).tolist(), binary, logits.shape[-1])
-    if problem is not None:
-        raise ValueError(f"{problem} ({_at(where, 1)}). {_ACCURACY_HINT}")
-    return binary
+    if problem := _label_problem(targets, binary, logits.shape[-1]):
+        raise ValueError(f"{problem} ({place}). {_ACCURACY_HINT}")
+    return binary, logits.shape[-1]
 
 
 def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.device,
@@ -192,7 +173,8 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
         logits = model(inputs)
         loss = loss_fn(logits, targets)
         if batch == 1:
-            binary = _check_first_batch(logits, targets, loss, track_accuracy, kind, where)
+            binary, classes = _check_first_batch(logits, targets, loss, track_accuracy, kind,
+                                                 _at(where, 1))
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
@@ -213,25 +195,13 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
         raise _nonfinite(kind, values[bad - 1] if bad else sums[0], place, later=True)
     result = {"loss": sums[0] / seen}
     if track_accuracy:
-        problem = _label_problem(_label_range(torch.cat(all_targets)).tolist(), binary,
-                                 logits.shape[-1])
-        if problem is not None:
+        if problem := _label_problem(torch.cat(all_targets), binary, classes):
             bad = next(i for i, t in enumerate(all_targets, 1)
-                       if _label_problem(_label_range(t).tolist(), binary, logits.shape[-1]))
+                       if _label_problem(t, binary, classes))
             raise ValueError(f"targets are not class labels at {_at(where, bad)}: {problem}. "
                              f"{_ACCURACY_HINT}")
         result["acc"] = sums[1] / seen
     return result
-
-
-def _train_mode(model: nn.Module) -> None:
-    """Switch to training mode, keeping a part its owner froze in eval mode.
-
-    A model found in training mode keeps each submodule's own flag (lesson 07's frozen
-    batch norm stays frozen); a model found wholly in eval mode is switched to training
-    mode, as ``model.train()`` does."""
-    if not model.training:
-        model.train()
 
 
 def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
@@ -241,17 +211,15 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
 
     The lesson's loop: forward, loss, zero the gradients, backward, step. The loss is
     averaged over samples, not batches, so a smaller last batch counts for what it is.
-    Leaves the model in training mode; a submodule put in eval mode on purpose while the
-    model was training (a frozen batch norm) stays so. Taught in 05_computer_vision (and,
-    by hand, in 02_xor_classifier).
-
-    Raises:
-        TypeError / ValueError: bad arguments, a loss that is not the batch mean, targets
-            that are not class labels while ``track_accuracy`` is on.
-        FloatingPointError: the loss is NaN or infinite.
+    A model found wholly in eval mode is switched to training mode; one found training keeps
+    each submodule's own flag (a batch norm frozen in eval mode stays so). Taught in
+    05_computer_vision (and, by hand, in 02_xor_classifier). Raises ValueError for targets
+    that are no class labels (while ``track_accuracy`` is on) and FloatingPointError for a
+    NaN or infinite loss.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
-    _train_mode(model)
+    if not model.training:
+        model.train()
     return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, None)
 
 
@@ -260,10 +228,8 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.
              *, track_accuracy: bool = True) -> dict[str, float]:
     """Evaluate ``model`` on ``loader`` in eval and inference mode; return loss (and accuracy).
 
-    Every submodule's train/eval mode is put back afterwards. Taught in 05_computer_vision.
-
-    Raises:
-        TypeError / ValueError / FloatingPointError: as :func:`train_one_epoch`.
+    Every submodule's mode is put back; raises as :func:`train_one_epoch`. Taught in
+    05_computer_vision.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, None, device)
     with mode_restored(model, training=False):
@@ -279,36 +245,29 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
 
     Moves ``model`` to ``device``, shows a progress bar over the epochs, and returns the
     per-epoch history that ``plot_history`` draws: ``train_loss`` and ``train_acc``, plus
-    ``eval_loss`` and ``eval_acc`` with an eval loader (the ``acc`` lists only when
-    ``track_accuracy``). A ``scheduler`` is stepped once after each epoch;
-    ``ReduceLROnPlateau`` gets the epoch's eval loss (the train loss without an eval loader).
-    Each epoch trains in the modes :func:`train_one_epoch` describes (a frozen batch norm
-    stays frozen); afterwards every submodule's mode is what it was before. Numbers are read
-    from the device a few times per epoch, never once per batch. Taught in 05_computer_vision.
-
-    Raises:
-        TypeError / ValueError: bad arguments, with what was expected and what came. The
-            arguments are checked before the first epoch; so is the first batch of
-            ``eval_loader`` (a mistake there would otherwise show only after an epoch).
-        FloatingPointError: the loss became NaN or infinite; training stops there.
+    ``eval_loss`` and ``eval_acc`` with an eval loader (``acc`` only with ``track_accuracy``).
+    A ``scheduler`` is stepped after each epoch; ``ReduceLROnPlateau`` gets the eval loss (the
+    train loss without an eval loader). Each epoch trains as :func:`train_one_epoch` does;
+    afterwards every submodule's mode is what it was. The arguments and the first batch of
+    ``eval_loader`` are checked before the first epoch. Taught in 05_computer_vision.
     """
     epochs = require_int(epochs, "epochs", minimum=1)
-    device = _check_arguments(model, {"train_loader": train_loader, "eval_loader": eval_loader}
-                              if eval_loader is not None else {"train_loader": train_loader},
+    loaders = {"train_loader": train_loader, "eval_loader": eval_loader}
+    device = _check_arguments(model, {k: v for k, v in loaders.items() if v is not None},
                               loss_fn, optimizer, device)
-    if scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
-        raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
-                        f"got {type(scheduler).__name__}")
-    if scheduler is not None and scheduler.optimizer is not optimizer:
-        raise ValueError("scheduler was made for another optimizer than the one given")
+    if scheduler is not None:
+        if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+            raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
+                            f"got {type(scheduler).__name__}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("scheduler was made for another optimizer than the one given")
     model.to(device)
-    history: dict[str, list[float]] = {"train_loss": []}
-    if track_accuracy:
-        history["train_acc"] = []
+    keys = ["loss", "acc"] if track_accuracy else ["loss"]
+    splits = ["train", "eval"] if eval_loader is not None else ["train"]
+    history: dict[str, list[float]] = {f"{s}_{k}": [] for s in splits for k in keys}
     with mode_restored(model):
         if eval_loader is not None:  # its first batch, before an epoch of training; the
-            # random state is put back (a DataLoader draws a seed from it), so the run is
-            # the same as without this look
+            # random state is put back (a DataLoader draws a seed from it): the run is the same
             with torch.inference_mode(), mode_restored(model, training=False), \
                     torch.random.fork_rng(devices=[]):
                 first = next(iter(eval_loader), None)
@@ -317,9 +276,9 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
                 inputs, targets = _pair(first, device)
                 logits = model(inputs)
                 _check_first_batch(logits, targets, loss_fn(logits, targets), track_accuracy,
-                                   "evaluation", "eval_loader, checked before training")
-            history.update({"eval_loss": []} | ({"eval_acc": []} if track_accuracy else {}))
-        _train_mode(model)  # each eval pass below puts these modes back afterwards
+                                   "evaluation", "eval_loader, checked before training, batch 1")
+        if not model.training:  # as train_one_epoch; each eval pass puts the modes back
+            model.train()
         for epoch in (bar := progress_bar(range(1, epochs + 1), desc="epochs",
                                           disable=not progress)):
             for name, value in _run_pass(model, train_loader, loss_fn, device, optimizer,
@@ -341,11 +300,8 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
 @torch.inference_mode()
 def predict(model: nn.Module, loader: Iterable,
             device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(logits, targets)`` for a whole loader, concatenated, on the CPU.
-
-    Runs in eval and inference mode and puts every submodule's mode back. Taught in
-    05_computer_vision (confusion matrix, most confused pairs).
-    """
+    """Return ``(logits, targets)`` for a whole loader, concatenated, on the CPU; in eval
+    and inference mode, every submodule's mode put back. Taught in 05_computer_vision."""
     device = _check_arguments(model, {"loader": loader}, None, None, device)
     all_logits, all_targets = [], []
     with mode_restored(model, training=False):
@@ -360,35 +316,24 @@ def predict(model: nn.Module, loader: Iterable,
 
 # --- reading a run: the series' overfitting rule, and an accuracy's uncertainty -------------
 
-def _loss_list(history: Any, key: str) -> list[float]:
-    if not isinstance(history, dict) or key not in history:
-        raise ValueError(f"history must be a dict with a {key!r} list, like fit() returns")
-    values = [float(v) for v in history[key]]
-    if not values or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"history[{key!r}] must be a non-empty list of finite losses")
-    return values
-
-
 def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     """The series' one test for overfitting, on the per-epoch losses of a run.
 
-    True when, at the last epoch, the validation loss is more than ``gap`` (10 %) above
-    the training loss, **and** above its own lowest value of the run, **and** the training
-    loss is lower than it was at the epoch of that lowest validation loss. A gap alone is
-    the generalisation gap every model has; overfitting is validation getting worse while
-    training gets better. Taught in 05_computer_vision (section 15, "Overfitting: the
-    series' one rule").
-
-    Args:
-        history: a dict with equally long ``"train_loss"`` and ``"eval_loss"`` lists, as
-            :func:`fit` returns with an ``eval_loader``.
-        gap: how far above the training loss the validation loss must be, as a fraction.
-
-    Raises:
-        ValueError: a missing, empty or non-finite loss list, lists of different lengths,
-            or a negative ``gap``.
+    True when, at the last epoch of ``history`` (equally long ``"train_loss"`` and
+    ``"eval_loss"`` lists, as :func:`fit` returns), the validation loss is more than ``gap``
+    (10 %) above the training loss, **and** above its own lowest value of the run, **and**
+    the training loss is lower than at the epoch of that lowest validation loss: validation
+    getting worse while training gets better, not just the gap every model has. Taught in
+    05_computer_vision (section 15, "Overfitting: the series' one rule").
     """
-    train, val = _loss_list(history, "train_loss"), _loss_list(history, "eval_loss")
+    losses = {}
+    for key in ("train_loss", "eval_loss"):
+        if not isinstance(history, dict) or key not in history:
+            raise ValueError(f"history must be a dict with a {key!r} list, like fit() returns")
+        losses[key] = [float(v) for v in history[key]]
+        if not losses[key] or not all(math.isfinite(v) for v in losses[key]):
+            raise ValueError(f"history[{key!r}] must be a non-empty list of finite losses")
+    train, val = losses["train_loss"], losses["eval_loss"]
     if len(train) != len(val):
         raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")
     if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not 0 <= gap < math.inf:
@@ -403,12 +348,8 @@ def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float,
 
     With the default ``z = 1.96`` it is a 95 % interval: what the accuracy on all such
     data plausibly is, given this sample. Unlike ``p ± z·sqrt(p(1-p)/n)`` it stays inside
-    [0, 1] and is not empty at 0 % or 100 %. For example 99 right of 153 gives about
-    (0.57, 0.72). Taught in 05_computer_vision (the test set, used once).
-
-    Raises:
-        TypeError: ``correct`` or ``total`` is not an integer.
-        ValueError: ``total < 1``, ``correct`` outside ``0 .. total``, or ``z <= 0``.
+    [0, 1] and is not empty at 0 % or 100 %: 99 right of 153 gives about (0.57, 0.72).
+    Taught in 05_computer_vision (the test set, used once).
     """
     correct = require_int(correct, "correct", minimum=0)
     total = require_int(total, "total", minimum=1)

@@ -18,47 +18,24 @@ __all__ = ["CaughtError", "expect_error", "progress_bar"]
 
 @dataclass
 class CaughtError:
-    """What :func:`expect_error` caught: filled in when the ``with`` block has raised."""
+    """What :func:`expect_error` caught, filled in when the ``with`` block has raised: the
+    exception and its message (``str(exception)``)."""
 
     exception: BaseException | None = None
-
-    @property
-    def message(self) -> str:
-        """The caught error's message (``str(exception)``), or ``""`` before anything came."""
-        return "" if self.exception is None else str(self.exception)
-
-
-def _type_names(expected: type[BaseException] | tuple[type[BaseException], ...]) -> str:
-    types = expected if isinstance(expected, tuple) else (expected,)
-    return " or ".join(t.__name__ for t in types)
+    message: str = ""
 
 
 @contextmanager
-def expect_error(
-    expected: type[BaseException] | tuple[type[BaseException], ...],
-    match: str | None = None,
-    *,
-    show: bool = True,
-) -> Iterator[CaughtError]:
-    """Run a block that must raise ``expected``; print the error as a learner reads it.
+def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...],
+                 match: str | None = None, *, show: bool = True) -> Iterator[CaughtError]:
+    """Run a block that must raise ``expected`` (a class or a tuple of them); catch the
+    error and print it on stdout as ``TypeName: message``, so the next cells still run in
+    any editor. Taught in 00_tensors ("Errors, shown on purpose").
 
-    The error is raised for real and caught here, so the next cells still run, whatever
-    the editor ("Run All" in Colab or VS Code stops at an uncaught error). Printed on
-    stdout as ``TypeName: message``. Taught in 00_tensors ("Errors, shown on purpose").
-
-    Args:
-        expected: the exception class (or a tuple of classes) the block must raise.
-        match: a regular expression that must be found (``re.search``) in the message;
-            use it for the stable part of a message that differs between versions.
-        show: print the error; pass ``False`` to print only a part yourself.
-
-    Yields:
-        a :class:`CaughtError` whose ``exception`` is the caught error afterwards.
-
-    Raises:
-        AssertionError: if the block raises nothing, another type of error, or a message
-            that ``match`` does not find.
-        TypeError: if ``expected`` is not an exception class or ``match`` not a string.
+    ``match``: a regular expression that must be found (``re.search``) in the message, for
+    the stable part of a message that differs between versions. ``show=False``: print
+    nothing (print a part yourself). Yields a :class:`CaughtError`. Raises AssertionError
+    when the block raised nothing, another type, or a message ``match`` does not find.
 
     Example::
 
@@ -67,47 +44,35 @@ def expect_error(
     """
     types = expected if isinstance(expected, tuple) else (expected,)
     if not types or not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
-        raise TypeError(
-            f"expected must be an exception class or a tuple of them, like RuntimeError, "
-            f"got {expected!r}"
-        )
+        raise TypeError(f"expected must be an exception class or a tuple of them, like "
+                        f"RuntimeError, got {expected!r}")
     if match is not None and not isinstance(match, str):
         raise TypeError(f"match must be a regular expression string or None, got {match!r}")
+    names = " or ".join(t.__name__ for t in types)
     caught = CaughtError()
     try:
         yield caught
     except types as exc:
-        caught.exception = exc
+        caught.exception, caught.message = exc, str(exc)
         if match is not None and not re.search(match, str(exc)):
-            raise AssertionError(
-                f"expected {_type_names(expected)} with a message matching {match!r}, "
-                f"got {type(exc).__name__}: {exc}"
-            ) from exc
+            raise AssertionError(f"expected {names} with a message matching {match!r}, "
+                                 f"got {type(exc).__name__}: {exc}") from exc
         if show:
             print(f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - any other error is the wrong one
-        raise AssertionError(
-            f"expected {_type_names(expected)}, got {type(exc).__name__}: {exc}"
-        ) from exc
+        raise AssertionError(f"expected {names}, got {type(exc).__name__}: {exc}") from exc
     else:
-        raise AssertionError(f"expected {_type_names(expected)}, but no error was raised")
+        raise AssertionError(f"expected {names}, but no error was raised")
 
 
 def progress_bar(iterable: Iterable[Any], *, desc: str, total: int | None = None,
                  disable: bool = False) -> Any:
-    """A tqdm progress bar whose stored form reads as finished.
+    """A tqdm progress bar (``desc`` in front of it) whose stored form reads as finished.
 
-    In JupyterLab it is tqdm's live widget; in a plain terminal, tqdm's text bar on stderr.
-    A widget's plain-text form (what GitHub, nbviewer or a site shows from a stored
-    notebook) is taken when the bar first appears, at 0 %; this bar replaces it with the
-    final state when it closes, so a finished run reads ``100%``. Taught in
-    05_computer_vision (``helpers.engine.fit`` shows one).
-
-    Args:
-        iterable: what to loop over.
-        desc: the label in front of the bar, for example ``"epochs"``.
-        total: the number of items, when ``len(iterable)`` does not give it.
-        disable: show nothing.
+    In JupyterLab it is tqdm's live widget; in a terminal, tqdm's text bar on stderr. A
+    widget's plain-text form (what GitHub, nbviewer or a site shows from a stored notebook)
+    is taken when the bar appears, at 0 %; this bar replaces it with its final state when it
+    closes. Taught in 05_computer_vision (``helpers.engine.fit`` shows one).
     """
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a string, got {type(desc).__name__}")
@@ -141,4 +106,3 @@ def _stored_bar_class() -> type:
                 handle.update(self.container)  # the text/plain form now shows the end state
 
     return StoredNotebookBar
-

@@ -1,9 +1,7 @@
 """Every figure that more than one notebook draws.
 
-Each function accepts PyTorch tensors (on any device) or NumPy arrays, returns the
-matplotlib ``Figure`` it drew on, and puts back what it changed (a model's train/eval
-mode). Input is checked before anything is drawn; a figure made here is closed again if
-drawing fails, so an error never leaves a blank figure under the traceback.
+Each function accepts PyTorch tensors (on any device) or NumPy arrays, checks them before
+drawing, returns the matplotlib ``Figure`` it drew on, and puts back what it changed.
 """
 
 from __future__ import annotations
@@ -25,32 +23,32 @@ ArrayLike = torch.Tensor | np.ndarray | Sequence[Any]
 
 
 def to_numpy(x: ArrayLike) -> np.ndarray:
-    """Return ``x`` as a NumPy array, detached and on the CPU.
-
-    A CPU tensor's array shares its memory (no copy, as ``Tensor.numpy()``); a tensor on a
-    GPU is copied to the CPU first. ``bfloat16`` and other dtypes NumPy lacks become
-    ``float32``. Taught in 00_tensors (tensors and NumPy share memory).
+    """Return ``x`` as a NumPy array, detached and on the CPU: a CPU tensor's array shares
+    its memory (as ``Tensor.numpy()``), a GPU tensor is copied; ``bfloat16`` and other dtypes
+    NumPy lacks become ``float32``. Taught in 00_tensors (tensors and NumPy share memory).
     """
     if isinstance(x, torch.Tensor):
         t = x.detach().cpu().resolve_conj().resolve_neg()
         return t.float().numpy() if t.is_floating_point() and t.dtype not in (
             torch.float16, torch.float32, torch.float64) else t.numpy()
-    if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, (list, tuple)):
-        return np.asarray(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return np.asarray(x)  # an array itself, as it is
     raise TypeError(f"expected a torch.Tensor, a NumPy array or a list, got {type(x).__name__}")
 
 
 @contextmanager
-def _figure(ax: Axes | None, figsize: tuple[float, float]) -> Iterator[tuple[Figure, Axes]]:
-    """``ax`` and its figure, or a new figure that is closed again if drawing on it fails."""
+def _figure(ax: Axes | None, figsize: tuple[float, float], nrows: int = 1, ncols: int = 1,
+            suptitle: str | None = None) -> Iterator[tuple[Figure, list[Axes]]]:
+    """``ax`` and its figure, or a new figure of ``nrows`` x ``ncols`` axes, laid out when
+    drawn and closed again if drawing fails (no blank figure under a traceback)."""
     if ax is not None:
-        yield ax.get_figure(), ax
+        yield ax.get_figure(), [ax]
         return
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     try:
-        yield fig, ax
+        yield fig, list(axes.flat)
+        if suptitle:
+            fig.suptitle(suptitle)
         fig.tight_layout()  # labels inside the canvas, also where it is saved as is
     except BaseException:
         plt.close(fig)
@@ -89,11 +87,9 @@ def _points_and_labels(X: ArrayLike, y: ArrayLike,
 
 
 def _class_colors(n_classes: int) -> list:
-    """The colour of each class: blue and red for two classes (the ends of the binary
-    shading), tab10 (cycling) for more."""
-    if n_classes <= 2:
-        return ["tab:blue", "tab:red"][:max(n_classes, 1)]
-    return [plt.get_cmap("tab10")(k % 10) for k in range(n_classes)]
+    """Blue and red for two classes (the ends of the binary shading), else tab10."""
+    return ["tab:blue", "tab:red"] if n_classes <= 2 else \
+        [plt.get_cmap("tab10")(k % 10) for k in range(n_classes)]
 
 
 def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, class_names: Sequence[str] | None,
@@ -109,16 +105,11 @@ def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, class_names: Sequen
 def plot_classes_2d(X: ArrayLike, y: ArrayLike, *, ax: Axes | None = None,
                     title: str | None = None,
                     class_names: Sequence[str] | None = None) -> Figure:
-    """Scatter 2-D points coloured by class, with a legend.
-
-    Taught in 02_xor_classifier; used again in 04_classification.
-
-    Raises:
-        ValueError: ``X`` is not ``(N, 2)`` or not finite, ``y`` has another length, a label
-            is negative or not a whole number, or a label has no name in ``class_names``.
-    """
+    """Scatter 2-D points ``X`` (N, 2) coloured by their class labels ``y`` (whole numbers
+    >= 0, each with a name in ``class_names`` if given), with a legend. Taught in
+    02_xor_classifier."""
     X_np, y_np = _points_and_labels(X, y, class_names)
-    with _figure(ax, (5, 5)) as (fig, ax):
+    with _figure(ax, (5, 5)) as (fig, (ax,)):
         _scatter_classes(ax, X_np, y_np, class_names, int(y_np.max(initial=0)) + 1, size=14)
         ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "")
         ax.legend(loc="best", fontsize="small")
@@ -129,18 +120,14 @@ def plot_classes_2d(X: ArrayLike, y: ArrayLike, *, ax: Axes | None = None,
 def plot_decision_boundary(model: torch.nn.Module, X: ArrayLike, y: ArrayLike, *,
                            ax: Axes | None = None, title: str | None = None,
                            class_names: Sequence[str] | None = None, resolution: int = 200,
-                           margin: float = 0.25, colorbar: bool = True) -> Figure:
+                           colorbar: bool = True) -> Figure:
     """Colour the plane by what ``model`` predicts there, and draw the points on top.
 
     One output: a binary logit; the shading is the sigmoid probability of class 1 and the
     black line is where it crosses 0.5. C > 1 outputs: C-class logits; the shading is the
     argmax, in the colours of the points. The grid is evaluated on the model's own device
-    and dtype, in eval mode; every submodule's mode is put back afterwards.
-    Taught in 02_xor_classifier; used again in 04_classification.
-
-    Raises:
-        TypeError / ValueError: not a model, bad points or labels (as
-            :func:`plot_classes_2d`), a resolution below 2, or outputs of another shape.
+    and dtype, in eval mode; every submodule's mode is put back afterwards. Checks the points
+    and labels as :func:`plot_classes_2d`. Taught in 02_xor_classifier.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -150,7 +137,7 @@ def plot_decision_boundary(model: torch.nn.Module, X: ArrayLike, y: ArrayLike, *
         raise ValueError("X holds no points: nothing sets the plotted range")
     first = next(iter([*model.parameters(), *model.buffers()]), torch.zeros(()))
     dtype = first.dtype if first.is_floating_point() else torch.float32
-    (x_min, y_min), (x_max, y_max) = X_np.min(axis=0) - margin, X_np.max(axis=0) + margin
+    (x_min, y_min), (x_max, y_max) = X_np.min(axis=0) - 0.25, X_np.max(axis=0) + 0.25
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution),
                          np.linspace(y_min, y_max, resolution))
     grid = torch.from_numpy(np.column_stack([xx.ravel(), yy.ravel()])).to(first.device, dtype)
@@ -165,7 +152,7 @@ def plot_decision_boundary(model: torch.nn.Module, X: ArrayLike, y: ArrayLike, *
     binary = logits.ndim == 1 or logits.shape[1] == 1
     n_classes = 2 if binary else logits.shape[1]
     n_colors = max(n_classes, int(y_np.max()) + 1)
-    with _figure(ax, (5.8, 5)) as (fig, ax):
+    with _figure(ax, (5.8, 5)) as (fig, (ax,)):
         if binary:
             values = torch.sigmoid(logits.reshape(-1)).numpy().reshape(xx.shape)
             shading = ax.contourf(xx, yy, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
@@ -204,10 +191,8 @@ def _one_value_each(values: ArrayLike, name: str) -> np.ndarray:
 def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
                      test_y: ArrayLike, predictions: ArrayLike | None = None, *,
                      ax: Axes | None = None, title: str | None = None) -> Figure:
-    """Plot a 1-D regression problem: training data, test data and (optionally) predictions.
-
-    Each argument holds one value per sample, shape ``(N,)`` or ``(N, 1)``.
-    Taught in 03_workflow_regression.
+    """Plot a 1-D regression problem: training data, test data and (optionally) predictions,
+    each one value per sample, shape ``(N,)`` or ``(N, 1)``. Taught in 03_workflow_regression.
     """
     tx, ty = _one_value_each(train_x, "train_x"), _one_value_each(train_y, "train_y")
     vx, vy = _one_value_each(test_x, "test_x"), _one_value_each(test_y, "test_y")
@@ -216,7 +201,7 @@ def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
                                  (vx, vx if p is None else p, "test_x", "predictions")):
         if len(a) != len(b):
             raise ValueError(f"{name_a} has {len(a)} values but {name_b} has {len(b)}")
-    with _figure(ax, (7, 4.5)) as (fig, ax):
+    with _figure(ax, (7, 4.5)) as (fig, (ax,)):
         ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
         ax.scatter(vx, vy, s=12, c="tab:green", label="test data")
         if p is not None:  # crosses: a prediction on its target does not hide the point
@@ -229,8 +214,7 @@ def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
 def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> Figure:
     """Plot per-epoch curves: keys with ``"loss"`` on the left, with ``"acc"`` on the right.
 
-    The x-axis is the epoch, from 1. Taught in 02_xor_classifier; ``helpers.engine.fit``
-    returns such a dict (05).
+    The x-axis is the epoch, from 1. Taught in 02_xor_classifier; ``fit`` returns such a dict.
     """
     if not isinstance(history, Mapping):
         raise TypeError(f"history must be a dict of lists, got {type(history).__name__}")
@@ -243,9 +227,8 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
         curves = {k: [float(v) for v in history[k]] for _, keys in panels for k in keys}
     except (TypeError, ValueError) as exc:
         raise TypeError(f"history's values must be lists of numbers ({exc})") from exc
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    try:
-        for ax, (name, keys) in zip(axes[0], panels, strict=True):
+    with _figure(None, (5.5 * len(panels), 4), 1, len(panels), title) as (fig, axes):
+        for ax, (name, keys) in zip(axes, panels, strict=True):
             for key in keys:
                 values = curves[key]
                 ax.plot(range(1, len(values) + 1), values,
@@ -254,12 +237,6 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
             ax.set(xlabel="epoch", ylabel=name)
             ax.legend(loc="best")
             ax.grid(alpha=0.3)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-    except BaseException:
-        plt.close(fig)
-        raise
     return fig
 
 
@@ -290,25 +267,18 @@ def _image_array(img: Any, index: int) -> np.ndarray:
 
 def plot_image_grid(images: ArrayLike | Sequence[Any], titles: Sequence[str] | None = None, *,
                     ncols: int = 5, title_colors: Sequence[str] | None = None,
-                    cmap: str | None = None, figsize_per_image: float = 1.8,
-                    suptitle: str | None = None) -> Figure:
+                    figsize_per_image: float = 1.8, suptitle: str | None = None) -> Figure:
     """Show images in a grid with optional titles (coloured, e.g. green right / red wrong).
 
     Accepts a ``(N, C, H, W)`` or ``(N, H, W)`` tensor or array, or a list of CHW tensors,
     HWC or CHW arrays or PIL images. Grey images are drawn on a fixed scale, black = 0 and
     white = 1 (floats) or 255 (integers), so a faint digit looks faint. Float images are
     clipped to [0, 1] (un-normalise them first); a float image of whole numbers up to 255
-    is refused, not drawn white. Taught in 05_computer_vision; used in 06_custom_datasets.
-
-    Raises:
-        TypeError / ValueError: not images, no images, or titles/colours of another length.
+    is refused, not drawn white. Taught in 05_computer_vision.
     """
-    if isinstance(images, (torch.Tensor, np.ndarray)):
-        items = list(images)
-    elif isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
-        items = list(images)
-    else:
+    if not isinstance(images, (torch.Tensor, np.ndarray, list, tuple)):
         raise TypeError(f"images must be a tensor, an array or a list, got {type(images).__name__}")
+    items = list(images)
     if not items:
         raise ValueError("images is empty: nothing to show")
     for name, values in (("titles", titles), ("title colors", title_colors)):
@@ -317,36 +287,26 @@ def plot_image_grid(images: ArrayLike | Sequence[Any], titles: Sequence[str] | N
     ncols = min(require_int(ncols, "ncols", minimum=1), len(items))
     arrays = [_image_array(img, i) for i, img in enumerate(items)]
     nrows = -(-len(arrays) // ncols)  # rounded up
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(figsize_per_image * ncols, figsize_per_image * nrows + 0.3))
-    try:
-        for i, ax in enumerate(axes.flat):
+    size = (figsize_per_image * ncols, figsize_per_image * nrows + 0.3)
+    with _figure(None, size, nrows, ncols, suptitle) as (fig, axes):
+        for ax in axes:
             ax.axis("off")
-            if i >= len(arrays):
-                continue
-            if arrays[i].ndim == 2:  # a fixed grey scale, not stretched to min and max
-                vmax = 1.0 if np.issubdtype(arrays[i].dtype, np.floating) else 255
-                ax.imshow(arrays[i], cmap=cmap or "gray", vmin=0, vmax=vmax)
+        for i, image in enumerate(arrays):
+            if image.ndim == 2:  # a fixed grey scale, not stretched to min and max
+                vmax = 1.0 if np.issubdtype(image.dtype, np.floating) else 255
+                axes[i].imshow(image, cmap="gray", vmin=0, vmax=vmax)
             else:
-                ax.imshow(arrays[i])
+                axes[i].imshow(image)
             if titles is not None:
-                ax.set_title(titles[i], fontsize=9,
-                             color=title_colors[i] if title_colors is not None else "black")
-        if suptitle:
-            fig.suptitle(suptitle)
-        fig.tight_layout()
-    except BaseException:
-        plt.close(fig)
-        raise
+                axes[i].set_title(titles[i], fontsize=9,
+                                  color=title_colors[i] if title_colors is not None else "black")
     return fig
 
 
 def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> np.ndarray:
-    """Return the ``(num_classes, num_classes)`` confusion matrix: rows true, columns predicted.
-
-    ``sklearn.metrics.confusion_matrix`` with every class listed, after checking that each
-    label is a whole number in ``0 .. num_classes - 1`` (0.7 is refused, not truncated).
-    Taught in 04_classification.
+    """Return the ``(num_classes, num_classes)`` confusion matrix, rows true, columns
+    predicted: ``sklearn.metrics.confusion_matrix`` with every class listed, once each label
+    is checked to be a whole number in ``0 .. num_classes - 1``. Taught in 04_classification.
     """
     from sklearn.metrics import confusion_matrix
 
@@ -362,11 +322,9 @@ def confusion_counts(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> 
 def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, class_names: Sequence[str], *,
                           normalize: bool = False, ax: Axes | None = None,
                           title: str | None = None) -> Figure:
-    """Draw the confusion matrix as a seaborn heatmap (rows: true class, columns: predicted).
-
-    With ``normalize=True`` each row is divided by its total, so the diagonal is the recall
-    of each class. Taught in 04_classification; used again in 05_computer_vision.
-    """
+    """Draw the confusion matrix as a seaborn heatmap (rows: true class, columns: predicted);
+    ``normalize=True`` divides each row by its total (the diagonal is then each class's
+    recall). Taught in 04_classification."""
     import seaborn as sns  # only this figure needs it
 
     if len(class_names) < 2:
@@ -376,7 +334,7 @@ def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, class_names: Seq
     values = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0) \
         if normalize else counts
     size = max(4.0, 0.6 * len(class_names) + 2)
-    with _figure(ax, (size, size * 0.85)) as (fig, ax):
+    with _figure(ax, (size, size * 0.85)) as (fig, (ax,)):
         sns.heatmap(values, annot=True, fmt=".2f" if normalize else "d", cmap="Blues",
                     cbar=False, ax=ax, square=True, xticklabels=class_names,
                     yticklabels=class_names)
@@ -389,25 +347,13 @@ def plot_decision_boundaries_side_by_side(models: Mapping[str, torch.nn.Module],
                                           class_names: Sequence[str] | None = None,
                                           resolution: int = 200,
                                           suptitle: str | None = None) -> Figure:
-    """Several models' decision boundaries side by side, one panel per model, titled with
-    its key (:func:`plot_decision_boundary` on the same points). Taught in 04_classification.
-    """
+    """:func:`plot_decision_boundary` of each model on the same points, side by side, each
+    panel titled with the model's key. Taught in 04_classification."""
     if not isinstance(models, Mapping) or not models:
         raise (ValueError if isinstance(models, Mapping) else TypeError)(
             f"models must be a non-empty dict of title -> model, got {models!r}")
-    for name, model in models.items():
-        if not isinstance(model, torch.nn.Module):
-            raise TypeError(f"models[{name!r}] must be a torch.nn.Module, got {type(model).__name__}")
-    _points_and_labels(X, y, class_names)
-    fig, axes = plt.subplots(1, len(models), figsize=(5.4 * len(models), 4.6), squeeze=False)
-    try:
-        for ax, (name, model) in zip(axes[0], models.items(), strict=True):
+    with _figure(None, (5.4 * len(models), 4.6), 1, len(models), suptitle) as (fig, axes):
+        for ax, (name, model) in zip(axes, models.items(), strict=True):
             plot_decision_boundary(model, X, y, ax=ax, title=str(name), class_names=class_names,
                                    resolution=resolution)
-        if suptitle:
-            fig.suptitle(suptitle)
-        fig.tight_layout()
-    except BaseException:
-        plt.close(fig)
-        raise
     return fig

@@ -753,6 +753,16 @@ def test_fit_keeps_a_frozen_batch_norm_frozen_in_every_epoch():
     assert model[0].weight.grad is not None  # while the rest trained
 
 
+def test_train_one_epoch_keeps_a_frozen_batch_norm_frozen():
+    X, y = _blobs()
+    model = _model_with_a_frozen_part()
+    stats = model[1].running_mean.clone()
+    train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(),
+                    torch.optim.SGD(model.parameters(), lr=0.1), "cpu")
+    assert torch.equal(model[1].running_mean, stats)  # eval mode: its statistics never moved
+    assert _modes(model) == [True, True, False, True, True]
+
+
 def test_fit_trains_a_model_found_in_eval_mode_in_training_mode():
     X, y = _blobs()
     torch.manual_seed(0)
