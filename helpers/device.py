@@ -1,4 +1,5 @@
-"""Device choice, seeding, and a model's train/eval mode put back after use.
+"""Device choice and seeding, plus two small utilities the engine and the plots share: a
+model's train/eval modes put back after use, and the one integer check.
 
 Taught in 00_tensors (devices, reproducibility) and used by every later notebook.
 """

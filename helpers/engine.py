@@ -3,7 +3,7 @@
 Taught in 05_computer_vision (sections 12-14); the loops it packages are explained step by
 step in 02_xor_classifier and 03_workflow_regression. Its checks sit at the edges, so a GPU
 never waits in the middle of a pass: the first batch of each pass is checked at once; after
-it, the loss and the labels stay on the device and are read once, at the end of the pass.
+it, the loss and the labels stay on the device and are read at the end of the pass.
 
 Accuracy is tracked by default, for classification: integer class targets with ``(N, C)``
 logits, or 0/1 targets with one logit per sample. For anything else (regression, one-hot or
@@ -13,7 +13,7 @@ soft targets) pass ``track_accuracy=False``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -40,6 +40,9 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be an iterable of (inputs, targets), "
                             f"got {type(loader).__name__}")
+        if isinstance(loader, Iterator):  # used up after one pass (or by a first look)
+            raise TypeError(f"{name} must be re-iterable, like a DataLoader or a list of "
+                            f"batches, got a one-shot {type(loader).__name__}")
     if loss_fn is not None and (not callable(loss_fn) or isinstance(loss_fn, type)):
         raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
     if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
@@ -96,6 +99,11 @@ def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return (preds == targets.reshape(-1)).sum()
 
 
+def _wide(device: torch.device) -> torch.dtype:
+    """float64 for exact sums and counts, except on Apple's MPS, which has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 def _label_problem(targets: torch.Tensor, binary: bool, classes: int) -> str | None:
     """What is wrong with ``targets`` as class labels, or None (one read from the device)."""
     t = targets.reshape(-1).detach()
@@ -103,7 +111,7 @@ def _label_problem(targets: torch.Tensor, binary: bool, classes: int) -> str | N
         return None
     low, high = torch.aminmax(t)
     frac = (t - t.round()).abs().amax() if t.is_floating_point() else torch.zeros_like(low)
-    low, high, frac = torch.stack([low, high, frac]).double().tolist()
+    low, high, frac = torch.stack([low, high, frac]).to(_wide(t.device)).tolist()
     highest = 1 if binary else classes - 1
     if math.isnan(low + high + frac) or low < 0 or high > highest or frac > 0:
         expected = "0 or 1 (one logit per sample)" if binary else \
@@ -138,31 +146,39 @@ def _at(where: str | None, batch: int) -> str:
     return f"{where}, batch {batch}" if where else f"batch {batch}"
 
 
-def _check_first_batch(logits: torch.Tensor, targets: torch.Tensor, loss: Any,
-                       track_accuracy: bool, kind: str, place: str) -> tuple[bool, int]:
-    """The checks that read from the device, once per pass; return (binary, classes)."""
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise ValueError(f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got "
-                         f"{got}; use a loss with reduction='mean' (the default)")
-    if not math.isfinite(value := loss.item()):
-        raise _nonfinite(kind, value, place, later=False)
+def _check_labels(logits: torch.Tensor, targets: torch.Tensor, track_accuracy: bool,
+                  place: str) -> tuple[bool, int]:
+    """Check a first batch's targets as class labels (one read), before the loss sees them:
+    on CUDA a loss given a label that is no class stops the kernel with a device-side assert.
+    Return (binary, classes)."""
     if not track_accuracy:
         return False, 0
     try:
         binary = _is_binary(logits, targets)
     except ValueError as exc:
         raise ValueError(f"{exc}. {_ACCURACY_HINT}") from None
-    if problem := _label_problem(targets, binary, logits.shape[-1]):
+    classes = 2 if binary else logits.shape[-1]
+    if problem := _label_problem(targets, binary, classes):
         raise ValueError(f"{problem} ({place}). {_ACCURACY_HINT}")
-    return binary, logits.shape[-1]
+    return binary, classes
+
+
+def _check_loss(loss: Any, kind: str, place: str) -> None:
+    """Check a first batch's loss: a 0-dim, finite mean (one read)."""
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a 0-dim tensor, the mean loss of the batch, got "
+                         f"{got}; use a loss with reduction='mean' (the default)")
+    if not math.isfinite(value := loss.item()):
+        raise _nonfinite(kind, value, place, later=False)
 
 
 def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.device,
               optimizer: torch.optim.Optimizer | None, track_accuracy: bool,
               where: str | None) -> dict[str, float]:
     """One pass: a training pass with an optimizer, else an evaluation. Loss and correct
-    counts are summed on the device, weighted by batch size, and read once at the end."""
+    counts are summed on the device, weighted by batch size, and read at the end: the sums
+    in one read, the labels' range in another."""
     kind = "training" if optimizer is not None else "evaluation"
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -171,10 +187,11 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
     for batch, pair in enumerate(loader, start=1):
         inputs, targets = _pair(pair, device)
         logits = model(inputs)
+        if batch == 1:
+            binary, classes = _check_labels(logits, targets, track_accuracy, _at(where, 1))
         loss = loss_fn(logits, targets)
         if batch == 1:
-            binary, classes = _check_first_batch(logits, targets, loss, track_accuracy, kind,
-                                                 _at(where, 1))
+            _check_loss(loss, kind, _at(where, 1))
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
@@ -187,7 +204,8 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
         seen += len(targets)
     if not losses:
         raise ValueError(f"the loader yielded no samples{' in ' + where if where else ''}")
-    sums = torch.stack([loss_sum.double(), correct.double()]).tolist()  # the one read
+    wide = _wide(device)
+    sums = torch.stack([loss_sum.to(wide), correct.to(wide)]).tolist()  # one read
     if not math.isfinite(sums[0]):
         values = torch.stack(losses).tolist()
         bad = next((i for i, v in enumerate(values, 1) if not math.isfinite(v)), None)
@@ -218,7 +236,7 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
     NaN or infinite loss.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
-    if not model.training:
+    if not any(m.training for m in model.modules()):  # wholly in eval mode
         model.train()
     return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, None)
 
@@ -274,10 +292,11 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
                 if first is None:
                     raise ValueError("the loader yielded no samples (eval_loader)")
                 inputs, targets = _pair(first, device)
-                logits = model(inputs)
-                _check_first_batch(logits, targets, loss_fn(logits, targets), track_accuracy,
-                                   "evaluation", "eval_loader, checked before training, batch 1")
-        if not model.training:  # as train_one_epoch; each eval pass puts the modes back
+                logits, place = model(inputs), "eval_loader, checked before training, batch 1"
+                _check_labels(logits, targets, track_accuracy, place)
+                _check_loss(loss_fn(logits, targets), "evaluation", place)
+        if not any(m.training for m in model.modules()):  # as train_one_epoch; each eval
+            # pass puts the modes back
             model.train()
         for epoch in (bar := progress_bar(range(1, epochs + 1), desc="epochs",
                                           disable=not progress)):
@@ -349,7 +368,7 @@ def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float,
     With the default ``z = 1.96`` it is a 95 % interval: what the accuracy on all such
     data plausibly is, given this sample. Unlike ``p ± z·sqrt(p(1-p)/n)`` it stays inside
     [0, 1] and is not empty at 0 % or 100 %: 99 right of 153 gives about (0.57, 0.72).
-    Taught in 05_computer_vision (the test set, used once).
+    Taught in 02_xor_classifier (the test set, used once).
     """
     correct = require_int(correct, "correct", minimum=0)
     total = require_int(total, "total", minimum=1)

@@ -72,7 +72,7 @@ def progress_bar(iterable: Iterable[Any], *, desc: str, total: int | None = None
     In JupyterLab it is tqdm's live widget; in a terminal, tqdm's text bar on stderr. A
     widget's plain-text form (what GitHub, nbviewer or a site shows from a stored notebook)
     is taken when the bar appears, at 0 %; this bar replaces it with its final state when it
-    closes. Taught in 05_computer_vision (``helpers.engine.fit`` shows one).
+    closes. Taught in 02_xor_classifier (its training loop shows one).
     """
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a string, got {type(desc).__name__}")

@@ -243,6 +243,9 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
 def _image_array(img: Any, index: int) -> np.ndarray:
     """One image as an HW or HWC array that ``imshow`` draws as meant."""
     if isinstance(img, torch.Tensor):
+        if img.ndim == 3 and img.shape[0] not in (1, 3, 4):
+            raise ValueError(f"image {index} is a tensor of shape {tuple(img.shape)}; tensors "
+                             "must be CHW or HW (an HWC tensor needs .permute(2, 0, 1))")
         img = to_numpy(img)
         img = img.transpose(1, 2, 0) if img.ndim == 3 else img  # tensors are CHW
     else:

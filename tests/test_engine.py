@@ -478,13 +478,14 @@ def test_fit_checks_every_argument_before_training():
         assert torch.equal(a, b), "a bad argument must be refused before any training"
 
 
-def test_fit_with_a_one_shot_generator_says_it_ran_dry():
+def test_fit_refuses_a_one_shot_generator_before_epoch_1():
     X, y = _blobs()
     model = _mlp()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     batches = ((X[i:i + 30], y[i:i + 30]) for i in range(0, 90, 30))
-    with pytest.raises(ValueError, match="no samples"):  # epoch 2 finds the generator empty
+    with pytest.raises(TypeError, match="re-iterable.*one-shot generator"):  # not in epoch 2
         fit(model, batches, nn.CrossEntropyLoss(), optimizer, 2, "cpu", progress=False)
+    assert all(p.grad is None for p in model.parameters())  # nothing ran
 
 
 # --- accuracy: classification keeps it, anything else is told to turn it off -----------------
@@ -888,3 +889,58 @@ def test_an_infinite_loss_in_a_later_batch_is_reported_too():
     y_inf[0] = float("inf")  # (x - inf)**2 is inf, not NaN
     with pytest.raises(FloatingPointError, match=r"evaluation loss is inf at batch 2\b"):
         evaluate(model, [(X, X), (X, y_inf)], nn.MSELoss(), "cpu", track_accuracy=False)
+
+
+def test_a_model_partly_in_training_mode_keeps_its_frozen_batch_norm_frozen():
+    """Only a model wholly in eval mode is switched to training mode: here the top module is
+    in eval mode but a layer trains, so the frozen batch norm must stay frozen."""
+    X, y = _blobs()
+    for run in (
+        lambda m: train_one_epoch(m, _loader(X, y), nn.CrossEntropyLoss(),
+                                  torch.optim.SGD(m.parameters(), lr=0.1), "cpu"),
+        lambda m: fit(m, _loader(X, y), nn.CrossEntropyLoss(),
+                      torch.optim.SGD(m.parameters(), lr=0.1), 1, "cpu", progress=False),
+    ):
+        model = _model_with_a_frozen_part()
+        model.training = False  # the top module only; its first layer still trains
+        stats = model[1].running_mean.clone()
+        run(model)
+        assert torch.equal(model[1].running_mean, stats)
+        assert not model[1].training
+
+
+@pytest.mark.parametrize("use_fit", [False, True])
+def test_labels_are_checked_before_the_loss_sees_them(use_fit):
+    """On CUDA, CrossEntropyLoss given a label that is no class stops the kernel with a
+    device-side assert; on the CPU it raises IndexError. The engine must answer first."""
+    X, y = _blobs()
+    y = y.clone()
+    y[0] = 5  # 3 classes
+    model = _mlp()
+    with pytest.raises(ValueError, match=r"targets must be class labels.*from 0 to 5"):
+        if use_fit:
+            fit(model, _loader(X, y), nn.CrossEntropyLoss(),
+                torch.optim.SGD(model.parameters(), lr=0.1), 1, "cpu", progress=False)
+        else:
+            train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(),
+                            torch.optim.SGD(model.parameters(), lr=0.1), "cpu")
+
+
+def test_sums_are_read_in_a_dtype_the_device_has():
+    """Apple's MPS has no float64: the end-of-pass read must use float32 there."""
+    assert engine._wide(torch.device("mps")) is torch.float32
+    assert engine._wide(torch.device("cpu")) is torch.float64
+    assert engine._wide(torch.device("cuda", 0)) is torch.float64
+
+
+@pytest.mark.parametrize("which", ["train", "eval"])
+def test_a_one_shot_iterator_is_refused_as_a_loader(which):
+    """fit's first look at the eval loader would use up its first batch, and a training
+    iterator would be empty from epoch 2: both are refused before anything runs."""
+    X, y = _blobs()
+    model = _mlp()
+    batches = [(X[:45], y[:45]), (X[45:], y[45:])]
+    train, evals = (iter(batches), batches) if which == "train" else (batches, iter(batches))
+    with pytest.raises(TypeError, match="must be re-iterable.*one-shot list_iterator"):
+        fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+            1, "cpu", evals, progress=False)

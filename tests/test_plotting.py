@@ -370,7 +370,8 @@ def test_plot_image_grid_draws_pil_images():
         ({"titles": ["a"]}, ValueError, "2 images but 1 titles"),
         ({"ncols": 0}, ValueError, "ncols"),
         ({"images": torch.rand(2, 2, 3, 4, 5)}, ValueError, "expected HW, CHW or HWC"),
-        ({"images": [torch.rand(1, 4, 4), torch.rand(2, 4, 4)]}, ValueError, "image 1 has shape"),
+        ({"images": [torch.rand(1, 4, 4), torch.rand(2, 4, 4)]}, ValueError,
+         "image 1 is a tensor of shape"),
         ({"images": "ab"}, TypeError, "tensor, an array or a list"),
     ],
 )
@@ -607,3 +608,10 @@ def test_confusion_counts_agree_with_scikit_learn_and_list_every_class():
     assert np.array_equal(counts[:3, :3], confusion_matrix(t, p))
     assert np.array_equal(plotting.confusion_counts(torch.tensor(t), torch.tensor(p), np.int64(3)),
                           confusion_matrix(t, p))
+
+
+def test_plot_image_grid_names_an_hwc_tensor_as_the_caller_gave_it():
+    """An HWC tensor is refused with its own shape and the fix, not a transposed shape."""
+    with pytest.raises(ValueError, match=r"tensor of shape \(8, 9, 3\).*permute\(2, 0, 1\)"):
+        plotting.plot_image_grid([torch.rand(8, 9, 3)])
+    plt.close("all")
