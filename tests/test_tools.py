@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -148,12 +147,6 @@ def test_the_guard_stops_a_run_that_would_skip_a_notebook(project):
     # asked for one notebook, the guard has nothing to say
     single = _collect(project, "--nbval", "notebooks/00_a.ipynb")
     assert single.returncode == 0, single.stdout + single.stderr
-
-
-def test_nothing_here_changes_file_modes_of_the_repository():
-    # the tool chmods only its temporary copy; the repository's notebooks keep their mode
-    for path in (REPO / "notebooks").glob("*.ipynb"):
-        assert stat.S_IMODE(path.stat().st_mode) & 0o600 == 0o600
 
 
 # --- tools/series.py: the one list of notebooks, and no pytest in the tools ----------------
