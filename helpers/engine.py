@@ -13,7 +13,7 @@ soft targets) pass ``track_accuracy=False``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -40,9 +40,6 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be an iterable of (inputs, targets), "
                             f"got {type(loader).__name__}")
-        if isinstance(loader, Iterator):  # used up after one pass (or by a first look)
-            raise TypeError(f"{name} must be re-iterable, like a DataLoader or a list of "
-                            f"batches, got a one-shot {type(loader).__name__}")
     if loss_fn is not None and (not callable(loss_fn) or isinstance(loss_fn, type)):
         raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
     if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
