@@ -219,6 +219,13 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
     return result
 
 
+def _train_mode(model: nn.Module) -> None:
+    """Switch a model found wholly in eval mode to training mode; a model found training
+    keeps each submodule's own flag (a batch norm frozen in eval mode stays so)."""
+    if not any(m.training for m in model.modules()):
+        model.train()
+
+
 def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
                     optimizer: torch.optim.Optimizer, device: torch.device | str, *,
                     track_accuracy: bool = True) -> dict[str, float]:
@@ -233,8 +240,7 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
     NaN or infinite loss.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
-    if not any(m.training for m in model.modules()):  # wholly in eval mode
-        model.train()
+    _train_mode(model)
     return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, None)
 
 
@@ -292,9 +298,7 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
                 logits, place = model(inputs), "eval_loader, checked before training, batch 1"
                 _check_labels(logits, targets, track_accuracy, place)
                 _check_loss(loss_fn(logits, targets), "evaluation", place)
-        if not any(m.training for m in model.modules()):  # as train_one_epoch; each eval
-            # pass puts the modes back
-            model.train()
+        _train_mode(model)  # as train_one_epoch; each eval pass puts the modes back
         for epoch in (bar := progress_bar(range(1, epochs + 1), desc="epochs",
                                           disable=not progress)):
             for name, value in _run_pass(model, train_loader, loss_fn, device, optimizer,
