@@ -1,8 +1,5 @@
-"""Device choice and seeding, plus two small utilities the engine and the plots share: a
-model's train/eval modes put back after use, and the one integer check.
-
-Taught in 00_tensors (devices, reproducibility) and used by every later notebook.
-"""
+"""Device choice and seeding (taught in 00_tensors), plus two utilities the engine and the
+plots share: a model's train/eval modes put back after use, and the one integer check."""
 
 from __future__ import annotations
 
@@ -18,9 +15,8 @@ _MAX_SEED = 2**32 - 1
 
 def require_int(value: object, name: str, minimum: int | None = None,
                 maximum: int | None = None) -> int:
-    """The one integer check of ``helpers``: ``value`` as an ``int`` (Python or NumPy
-    integers; not ``bool``, as ``True`` for a count is a mistake). TypeError for another
-    type, ValueError outside ``minimum .. maximum``."""
+    """``value`` as an ``int`` (Python or NumPy; not ``bool``): TypeError for another type,
+    ValueError outside ``minimum .. maximum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
     value = int(value)
@@ -34,11 +30,8 @@ def require_int(value: object, name: str, minimum: int | None = None,
 
 
 def get_device() -> torch.device:
-    """Return the best device available: CUDA, then Apple's MPS, then the CPU.
-
-    Taught in 00_tensors ("Devices"): notebooks call it once in their setup cell and move
-    models and data with ``.to(device)``.
-    """
+    """The best device available: CUDA, then Apple's MPS, then the CPU. Taught in
+    00_tensors ("Devices")."""
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -48,12 +41,9 @@ def get_device() -> torch.device:
 
 
 def set_seed(seed: int = 42) -> None:
-    """Seed Python's ``random``, NumPy and PyTorch (CPU and all GPUs), and ask cuDNN for
-    deterministic kernels, in one call.
-
-    ``seed`` is an integer in ``0 .. 2**32 - 1``. DataLoaders that shuffle still need their
-    own generator (:func:`seeded_generator`); their worker processes need nothing more, as
-    PyTorch seeds each from the loader's own seed. Taught in 00_tensors ("Reproducibility").
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and all GPUs) with ``seed`` (an int
+    in ``0 .. 2**32 - 1``) and ask cuDNN for deterministic kernels. A shuffling DataLoader
+    still needs its own :func:`seeded_generator`. Taught in 00_tensors ("Reproducibility").
     """
     seed = require_int(seed, "seed", minimum=0, maximum=_MAX_SEED)
     random.seed(seed)
@@ -65,22 +55,17 @@ def set_seed(seed: int = 42) -> None:
 
 
 def seeded_generator(seed: int = 42) -> torch.Generator:
-    """Return a CPU ``torch.Generator`` seeded with ``seed`` (``0 .. 2**32 - 1``).
-
-    Pass it to ``DataLoader(..., shuffle=True, generator=...)`` or ``random_split`` so the
-    order is the same on every run, whatever else drew random numbers before.
-    Taught in 00_tensors ("Reproducibility") and 02_xor_classifier ("DataLoader").
-    """
+    """A CPU ``torch.Generator`` seeded with ``seed``, for ``DataLoader(shuffle=True,
+    generator=...)`` or ``random_split``: the same order on every run, whatever else drew
+    random numbers before. Taught in 00_tensors and 02_xor_classifier ("DataLoader")."""
     return torch.Generator().manual_seed(require_int(seed, "seed", minimum=0, maximum=_MAX_SEED))
 
 
 @contextmanager
 def mode_restored(model: torch.nn.Module, training: bool | None = None) -> Iterator[None]:
-    """Within the ``with`` block, ``model`` may change mode (``training=False`` / ``True``
-    switches it to eval / train mode for the block); afterwards, even after an error, every
-    submodule's flag is what it was, so a part kept in eval mode on purpose (a frozen batch
-    norm) stays so. What ``model.eval()`` changes is taught in 03_workflow_regression.
-    """
+    """Run the block with ``model`` in eval (``training=False``) or train mode, or as it is;
+    afterwards, even after an error, every submodule's flag is what it was (a frozen batch
+    norm stays frozen). ``model.eval()`` is taught in 03_workflow_regression."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     flags = [(module, module.training) for module in model.modules()]

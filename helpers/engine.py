@@ -1,19 +1,15 @@
-"""The training loop of lessons 02-04, written once.
+"""The training loop of lessons 02-04, written once; taught in 05_computer_vision (12-14).
 
-Taught in 05_computer_vision (sections 12-14); the loops it packages are explained step by
-step in 02_xor_classifier and 03_workflow_regression. Its checks sit at the edges, so a GPU
-never waits in the middle of a pass: the first batch of each pass is checked at once; after
-it, the loss and the labels stay on the device and are read at the end of the pass.
-
-Accuracy is tracked by default, for classification: integer class targets with ``(N, C)``
-logits, or 0/1 targets with one logit per sample. For anything else (regression, one-hot or
-soft targets) pass ``track_accuracy=False``.
+Checks sit at the edges, so a GPU never waits mid-pass: the first batch is checked at once,
+later losses and labels stay on the device and are read at the end of the pass. Accuracy is
+tracked by default (class-index targets with ``(N, C)`` logits, or 0/1 targets with one
+logit per sample); pass ``track_accuracy=False`` for anything else, such as regression.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -61,8 +57,7 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
 # --- accuracy ------------------------------------------------------------------------------
 
 def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
-    """Check the shapes (never values: nothing is read from the device); True for one logit
-    per sample, False for ``(N, C)`` logits with class-index targets."""
+    """Check shapes only (no device read); True for one logit per sample, False for (N, C)."""
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise TypeError(f"logits and targets must be tensors, got {type(logits).__name__} "
                         f"and {type(targets).__name__}")
@@ -83,12 +78,11 @@ def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
 
 
 def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Return how many predictions are right, as a 0-dim tensor on the logits' device.
+    """How many predictions are right, as a 0-dim tensor on the logits' device.
 
-    One logit per sample (``(N,)`` or ``(N, 1)``): a logit above 0 means class 1, against 0/1
-    targets. ``(N, C)`` logits: the argmax, against class indices of shape ``(N,)``. Only
-    shapes are checked, so nothing waits for the device: a target that is no class (0.5, -1,
-    C) never equals a prediction and counts as wrong (:func:`evaluate` checks the values).
+    One logit per sample, ``(N,)`` or ``(N, 1)``: above 0 means class 1, against 0/1 targets.
+    ``(N, C)`` logits: the argmax, against class indices ``(N,)``. Only shapes are checked
+    (nothing waits for the device), so a target that is no class counts as wrong.
     Taught in 02_xor_classifier and 04_classification.
     """
     binary = _is_binary(logits, targets)
@@ -121,13 +115,14 @@ def _label_problem(targets: torch.Tensor, binary: bool, classes: int) -> str | N
 # --- one pass over a loader ----------------------------------------------------------------
 
 def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch as (inputs, targets) on ``device``."""
     if not isinstance(batch, (tuple, list)) or len(batch) != 2 or \
             not all(isinstance(t, torch.Tensor) for t in batch):
         got = f"({', '.join(type(t).__name__ for t in batch)})" \
             if isinstance(batch, (tuple, list)) else type(batch).__name__
         raise TypeError(f"each batch must be a pair of tensors (inputs, targets), got {got}")
-    inputs, targets = (t.to(device, non_blocking=device.type == "cuda") for t in batch)
-    return inputs, targets
+    return batch[0].to(device, non_blocking=device.type == "cuda"), \
+        batch[1].to(device, non_blocking=device.type == "cuda")
 
 
 def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
@@ -139,15 +134,10 @@ def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPoin
         "try a smaller learning rate.")
 
 
-def _at(where: str | None, batch: int) -> str:
-    return f"{where}, batch {batch}" if where else f"batch {batch}"
-
-
 def _check_labels(logits: torch.Tensor, targets: torch.Tensor, track_accuracy: bool,
                   place: str) -> tuple[bool, int]:
-    """Check a first batch's targets as class labels (one read), before the loss sees them:
-    on CUDA a loss given a label that is no class stops the kernel with a device-side assert.
-    Return (binary, classes)."""
+    """Check a first batch's labels before the loss sees them (on CUDA, a label that is no
+    class would stop the loss kernel with a device-side assert); return (binary, classes)."""
     if not track_accuracy:
         return False, 0
     try:
@@ -172,10 +162,9 @@ def _check_loss(loss: Any, kind: str, place: str) -> None:
 
 def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.device,
               optimizer: torch.optim.Optimizer | None, track_accuracy: bool,
-              where: str | None) -> dict[str, float]:
-    """One pass: a training pass with an optimizer, else an evaluation. Loss and correct
-    counts are summed on the device, weighted by batch size, and read at the end: the sums
-    in one read, the labels' range in another."""
+              where: str = "") -> dict[str, float]:
+    """One pass, training with an optimizer, else evaluating. Sums stay on the device,
+    weighted by batch size, and are read at the end (the sums once, the labels once)."""
     kind = "training" if optimizer is not None else "evaluation"
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -185,10 +174,10 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
         inputs, targets = _pair(pair, device)
         logits = model(inputs)
         if batch == 1:
-            binary, classes = _check_labels(logits, targets, track_accuracy, _at(where, 1))
+            binary, classes = _check_labels(logits, targets, track_accuracy, f"{where}batch 1")
         loss = loss_fn(logits, targets)
         if batch == 1:
-            _check_loss(loss, kind, _at(where, 1))
+            _check_loss(loss, kind, f"{where}batch 1")
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
@@ -200,20 +189,20 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
             all_targets.append(targets.reshape(-1))
         seen += len(targets)
     if not losses:
-        raise ValueError(f"the loader yielded no samples{' in ' + where if where else ''}")
+        raise ValueError("the loader yielded no samples" + (f" in {where[:-2]}" if where else ""))
     wide = _wide(device)
     sums = torch.stack([loss_sum.to(wide), correct.to(wide)]).tolist()  # one read
     if not math.isfinite(sums[0]):
         values = torch.stack(losses).tolist()
         bad = next((i for i, v in enumerate(values, 1) if not math.isfinite(v)), None)
-        place = _at(where, bad) if bad else f"the sum over {where or 'the pass'}"
+        place = f"{where}batch {bad}" if bad else f"the sum over {where[:-2] or 'the pass'}"
         raise _nonfinite(kind, values[bad - 1] if bad else sums[0], place, later=True)
     result = {"loss": sums[0] / seen}
     if track_accuracy:
         if problem := _label_problem(torch.cat(all_targets), binary, classes):
             bad = next(i for i, t in enumerate(all_targets, 1)
                        if _label_problem(t, binary, classes))
-            raise ValueError(f"targets are not class labels at {_at(where, bad)}: {problem}. "
+            raise ValueError(f"targets are not class labels at {where}batch {bad}: {problem}. "
                              f"{_ACCURACY_HINT}")
         result["acc"] = sums[1] / seen
     return result
@@ -231,17 +220,15 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
                     track_accuracy: bool = True) -> dict[str, float]:
     """Train ``model`` for one pass over ``loader``; return the mean loss (and accuracy).
 
-    The lesson's loop: forward, loss, zero the gradients, backward, step. The loss is
-    averaged over samples, not batches, so a smaller last batch counts for what it is.
-    A model found wholly in eval mode is switched to training mode; one found training keeps
-    each submodule's own flag (a batch norm frozen in eval mode stays so). Taught in
-    05_computer_vision (and, by hand, in 02_xor_classifier). Raises ValueError for targets
-    that are no class labels (while ``track_accuracy`` is on) and FloatingPointError for a
-    NaN or infinite loss.
+    The lesson's loop: forward, loss, zero the gradients, backward, step; loss and accuracy
+    averaged over samples, not batches. A model wholly in eval mode is put in training mode;
+    one found training keeps each submodule's flag (a frozen batch norm stays frozen).
+    Raises ValueError for targets that are no class labels (with ``track_accuracy``) and
+    FloatingPointError for a non-finite loss. Taught in 05_computer_vision.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
     _train_mode(model)
-    return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy, None)
+    return _run_pass(model, loader, loss_fn, device, optimizer, track_accuracy)
 
 
 @torch.inference_mode()
@@ -250,11 +237,10 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch.
     """Evaluate ``model`` on ``loader`` in eval and inference mode; return loss (and accuracy).
 
     Every submodule's mode is put back; raises as :func:`train_one_epoch`. Taught in
-    05_computer_vision.
-    """
+    05_computer_vision."""
     device = _check_arguments(model, {"loader": loader}, loss_fn, None, device)
     with mode_restored(model, training=False):
-        return _run_pass(model, loader, loss_fn, device, None, track_accuracy, None)
+        return _run_pass(model, loader, loss_fn, device, None, track_accuracy)
 
 
 def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
@@ -264,18 +250,22 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> dict[str, list[float]]:
     """Train for ``epochs`` epochs, evaluating after each one when ``eval_loader`` is given.
 
-    Moves ``model`` to ``device``, shows a progress bar over the epochs, and returns the
-    per-epoch history that ``plot_history`` draws: ``train_loss`` and ``train_acc``, plus
-    ``eval_loss`` and ``eval_acc`` with an eval loader (``acc`` only with ``track_accuracy``).
-    A ``scheduler`` is stepped after each epoch; ``ReduceLROnPlateau`` gets the eval loss (the
-    train loss without an eval loader). Each epoch trains as :func:`train_one_epoch` does;
-    afterwards every submodule's mode is what it was. The arguments and the first batch of
-    ``eval_loader`` are checked before the first epoch. Taught in 05_computer_vision.
+    Moves ``model`` to ``device``, shows a progress bar, and returns the per-epoch history
+    that ``plot_history`` draws: ``train_loss``, ``train_acc``, and with an eval loader
+    ``eval_loss``, ``eval_acc`` (``acc`` only with ``track_accuracy``). ``scheduler`` is
+    stepped after each epoch (``ReduceLROnPlateau`` with the eval loss, else the train loss).
+    Each epoch trains as :func:`train_one_epoch`; afterwards every submodule's mode is what it
+    was. The arguments and the eval loader's first batch are checked before training.
+    Taught in 05_computer_vision.
     """
     epochs = require_int(epochs, "epochs", minimum=1)
     loaders = {"train_loader": train_loader, "eval_loader": eval_loader}
     device = _check_arguments(model, {k: v for k, v in loaders.items() if v is not None},
                               loss_fn, optimizer, device)
+    for name, loader in loaders.items():  # read again each epoch (eval_loader: also at once)
+        if isinstance(loader, Iterator) and (epochs > 1 or name == "eval_loader"):
+            raise TypeError(f"{name} is a one-shot iterator ({type(loader).__name__}), but fit "
+                            "reads it more than once: pass a DataLoader or a list of batches")
     if scheduler is not None:
         if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
             raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object or None, "
@@ -302,12 +292,12 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
         for epoch in (bar := progress_bar(range(1, epochs + 1), desc="epochs",
                                           disable=not progress)):
             for name, value in _run_pass(model, train_loader, loss_fn, device, optimizer,
-                                         track_accuracy, f"epoch {epoch}").items():
+                                         track_accuracy, f"epoch {epoch}, ").items():
                 history[f"train_{name}"].append(value)
             if eval_loader is not None:
                 with torch.inference_mode(), mode_restored(model, training=False):
                     for name, value in _run_pass(model, eval_loader, loss_fn, device, None,
-                                                 track_accuracy, f"epoch {epoch}").items():
+                                                 track_accuracy, f"epoch {epoch}, ").items():
                         history[f"eval_{name}"].append(value)
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(history["eval_loss" if eval_loader is not None else "train_loss"][-1])
@@ -320,8 +310,8 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
 @torch.inference_mode()
 def predict(model: nn.Module, loader: Iterable,
             device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(logits, targets)`` for a whole loader, concatenated, on the CPU; in eval
-    and inference mode, every submodule's mode put back. Taught in 05_computer_vision."""
+    """``(logits, targets)`` of a whole loader, concatenated, on the CPU; in eval and
+    inference mode, every submodule's mode put back. Taught in 05_computer_vision."""
     device = _check_arguments(model, {"loader": loader}, None, None, device)
     all_logits, all_targets = [], []
     with mode_restored(model, training=False):
@@ -336,15 +326,20 @@ def predict(model: nn.Module, loader: Iterable,
 
 # --- reading a run: the series' overfitting rule, and an accuracy's uncertainty -------------
 
-def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
-    """The series' one test for overfitting, on the per-epoch losses of a run.
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
+    return float(value)
 
-    True when, at the last epoch of ``history`` (equally long ``"train_loss"`` and
-    ``"eval_loss"`` lists, as :func:`fit` returns), the validation loss is more than ``gap``
-    (10 %) above the training loss, **and** above its own lowest value of the run, **and**
-    the training loss is lower than at the epoch of that lowest validation loss: validation
-    getting worse while training gets better, not just the gap every model has. Taught in
-    05_computer_vision (section 15, "Overfitting: the series' one rule").
+
+def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
+    """The series' one test for overfitting, on a run's per-epoch losses.
+
+    True when, at the last epoch of ``history`` (``"train_loss"`` and ``"eval_loss"`` lists,
+    as :func:`fit` returns), the validation loss is more than ``gap`` above the training
+    loss, **and** above its own lowest value, **and** the training loss is below its value at
+    that lowest epoch: validation worsening while training improves. Taught in
+    05_computer_vision (section 15).
     """
     losses = {}
     for key in ("train_loss", "eval_loss"):
@@ -356,7 +351,7 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     train, val = losses["train_loss"], losses["eval_loss"]
     if len(train) != len(val):
         raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")
-    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not 0 <= gap < math.inf:
+    if not 0 <= _number(gap, "gap") < math.inf:
         raise ValueError(f"gap must be a fraction >= 0 like 0.10, got {gap!r}")
     best = min(range(len(val)), key=val.__getitem__)  # the epoch of the lowest val. loss
     rising = val[-1] > val[best] and train[-1] < train[best]
@@ -366,16 +361,14 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
 def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """The Wilson score interval of an accuracy of ``correct`` out of ``total``.
 
-    With the default ``z = 1.96`` it is a 95 % interval: what the accuracy on all such
-    data plausibly is, given this sample. Unlike ``p ± z·sqrt(p(1-p)/n)`` it stays inside
-    [0, 1] and is not empty at 0 % or 100 %: 99 right of 153 gives about (0.57, 0.72).
-    Taught in 02_xor_classifier (the test set, used once).
+    ``z = 1.96`` gives a 95 % interval; unlike ``p ± z·sqrt(p(1-p)/n)`` it stays in [0, 1]
+    and is not empty at 0 % or 100 %. Taught in 02_xor_classifier (the test set).
     """
     correct = require_int(correct, "correct", minimum=0)
     total = require_int(total, "total", minimum=1)
     if correct > total:
         raise ValueError(f"correct must be at most total ({total}), got {correct}")
-    if isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 < z < math.inf:
+    if not 0 < _number(z, "z") < math.inf:
         raise ValueError(f"z must be a positive number like 1.96, got {z!r}")
     p, n = correct / total, total
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

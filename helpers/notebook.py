@@ -1,8 +1,5 @@
-"""What a lesson needs to show things in a notebook: errors raised on purpose, progress bars.
-
-Taught in 00_tensors ("Errors, shown on purpose"): every deliberate error in the series is
-raised for real inside :func:`expect_error`, so "Run All" never stops at one, in any editor.
-"""
+"""Errors raised on purpose, and progress bars: what a lesson shows in a notebook.
+Taught in 00_tensors ("Errors, shown on purpose") and 02_xor_classifier."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ __all__ = ["CaughtError", "expect_error", "progress_bar"]
 
 @dataclass
 class CaughtError:
-    """What :func:`expect_error` caught, filled in when the ``with`` block has raised: the
-    exception and its message (``str(exception)``)."""
+    """What :func:`expect_error` caught: the exception and its message."""
 
     exception: BaseException | None = None
     message: str = ""
@@ -29,15 +25,11 @@ class CaughtError:
 def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...],
                  match: str | None = None, *, show: bool = True) -> Iterator[CaughtError]:
     """Run a block that must raise ``expected`` (a class or a tuple of them); catch the
-    error and print it on stdout as ``TypeName: message``, so the next cells still run in
-    any editor. Taught in 00_tensors ("Errors, shown on purpose").
+    error and print ``TypeName: message``, so Run All goes on. Taught in 00_tensors.
 
-    ``match``: a regular expression that must be found (``re.search``) in the message, for
-    the stable part of a message that differs between versions. ``show=False``: print
-    nothing (print a part yourself). Yields a :class:`CaughtError`. Raises AssertionError
-    when the block raised nothing, another type, or a message ``match`` does not find.
-
-    Example::
+    ``match``: a regular expression ``re.search`` must find in the message. ``show=False``:
+    print nothing. Yields a :class:`CaughtError`; raises AssertionError when the block raised
+    nothing, another type, or a message ``match`` does not find. Example::
 
         with expect_error(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
             torch.ones(2, 3) @ torch.ones(2, 3)
@@ -67,12 +59,9 @@ def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...]
 
 def progress_bar(iterable: Iterable[Any], *, desc: str, total: int | None = None,
                  disable: bool = False) -> Any:
-    """A tqdm progress bar (``desc`` in front of it) whose stored form reads as finished.
-
-    In JupyterLab it is tqdm's live widget; in a terminal, tqdm's text bar on stderr. A
-    widget's plain-text form (what GitHub, nbviewer or a site shows from a stored notebook)
-    is taken when the bar appears, at 0 %; this bar replaces it with its final state when it
-    closes. Taught in 02_xor_classifier (its training loop shows one).
+    """tqdm's progress bar (a widget in JupyterLab, text in a terminal) whose stored text
+    form, which GitHub or a site shows, is its final state rather than the 0 % it was
+    displayed with. Taught in 02_xor_classifier.
     """
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a string, got {type(desc).__name__}")

@@ -478,13 +478,22 @@ def test_fit_checks_every_argument_before_training():
         assert torch.equal(a, b), "a bad argument must be refused before any training"
 
 
-def test_fit_with_a_one_shot_generator_says_it_ran_dry():
+def test_fit_refuses_a_one_shot_iterator_it_would_read_twice_before_training():
     X, y = _blobs()
     model = _mlp()
+    before = [p.detach().clone() for p in model.parameters()]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    batches = ((X[i:i + 30], y[i:i + 30]) for i in range(0, 90, 30))
-    with pytest.raises(ValueError, match="no samples"):  # epoch 2 finds the generator empty
-        fit(model, batches, nn.CrossEntropyLoss(), optimizer, 2, "cpu", progress=False)
+    pairs = [(X[i:i + 30], y[i:i + 30]) for i in range(0, 90, 30)]
+    loss_fn = nn.CrossEntropyLoss()
+    with pytest.raises(TypeError, match="train_loader is a one-shot iterator.*generator"):
+        fit(model, (b for b in pairs), loss_fn, optimizer, 2, "cpu", progress=False)
+    with pytest.raises(TypeError, match="eval_loader is a one-shot iterator"):  # batch 1 lost
+        fit(model, pairs, loss_fn, optimizer, 1, "cpu", eval_loader=iter(pairs), progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    # one epoch reads the training iterator once: fine (benchmarks/train_throughput.py)
+    history = fit(model, iter(pairs), loss_fn, optimizer, 1, "cpu", eval_loader=pairs,
+                  progress=False)
+    assert len(history["train_loss"]) == len(history["eval_loss"]) == 1
 
 
 # --- accuracy: classification keeps it, anything else is told to turn it off -----------------
@@ -692,9 +701,11 @@ def test_overfits_rejects_a_history_it_cannot_read(history, message):
         engine.overfits(history)
 
 
-@pytest.mark.parametrize("gap", [-0.1, float("nan"), float("inf"), True, "0.1"])
-def test_overfits_rejects_a_bad_gap(gap):
-    with pytest.raises(ValueError, match="gap"):
+@pytest.mark.parametrize("gap, error", [(-0.1, ValueError), (float("nan"), ValueError),
+                                        (float("inf"), ValueError), (True, TypeError),
+                                        ("0.1", TypeError)])
+def test_overfits_rejects_a_bad_gap(gap, error):
+    with pytest.raises(error, match="gap must be a"):
         engine.overfits(_h([0.2], [0.3]), gap=gap)
 
 
@@ -735,6 +746,8 @@ def test_accuracy_interval_accepts_numpy_integers():
     ((5, True), TypeError, "total must be an int"),
     ((5, 10, 0), ValueError, "z must be"),
     ((5, 10, float("nan")), ValueError, "z must be"),
+    ((5, 10, "1.96"), TypeError, "z must be a number, got str"),
+    ((5, 10, True), TypeError, "z must be a number, got bool"),
 ])
 def test_accuracy_interval_rejects_bad_input(args, error, message):
     with pytest.raises(error, match=message):

@@ -120,7 +120,8 @@ def test_features_reject_what_is_not_an_rgb_batch(shape):
         EfficientNetLite0().features(torch.zeros(shape))
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, "2"])
-def test_bad_num_classes(bad):
-    with pytest.raises(ValueError, match="num_classes"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                        ("2", TypeError), (True, TypeError)])
+def test_bad_num_classes(bad, error):
+    with pytest.raises(error, match="num_classes must be an int"):
         EfficientNetLite0(num_classes=bad)
