@@ -278,8 +278,9 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
     history: dict[str, list[float]] = {f"{s}_{k}": [] for s in splits for k in keys}
     with mode_restored(model):
         if eval_loader is not None:  # its first batch, before an epoch of training; the
-            # random state is put back (a DataLoader draws a seed from it): the run is the same
-            with torch.inference_mode(), mode_restored(model, training=False), \
+            # random state is put back (a DataLoader draws a seed from it): the run is the same.
+            # no_grad, not inference_mode: a lazy layer made here must stay trainable
+            with torch.no_grad(), mode_restored(model, training=False), \
                     torch.random.fork_rng(devices=[]):
                 first = next(iter(eval_loader), None)
                 if first is None:

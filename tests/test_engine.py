@@ -825,6 +825,18 @@ def test_fit_checks_the_first_evaluation_batch_before_training():
         assert torch.equal(a, b), "refused before any training"
 
 
+def test_a_lazy_layer_first_run_by_the_eval_loader_check_is_still_trained():
+    # made in inference mode, its weight would be an inference tensor: no gradient, never
+    # updated, and no error at all
+    X, y = _blobs()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, _loader(X, y), nn.CrossEntropyLoss(), optimizer, 1, "cpu",
+        eval_loader=_loader(X, y), progress=False)
+    assert not model[0].weight.is_inference() and model[0].weight.grad is not None
+
+
 def test_a_loss_summed_over_the_batch_is_refused_everywhere():
     X, y = _blobs()
     model = _mlp()
