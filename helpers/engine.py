@@ -126,12 +126,13 @@ def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
-    found = " (found at the end of the pass, which reads the device once; the weights are " \
-        "likely not finite either)" if later else ""
+    training = kind == "training"  # evaluation changes no weight, and has no learning rate
+    weights = "; the weights are likely not finite either" if training else ""
+    found = f" (found at the end of the pass, which reads the device once{weights})" if later else ""
     return FloatingPointError(
         f"the {kind} loss is {value} at {place}{found}. Training cannot go on from a non-finite "
-        "loss: check the inputs and targets for NaN or inf (torch.isfinite(x).all()), and "
-        "try a smaller learning rate.")
+        "loss: check the inputs and targets for NaN or inf (torch.isfinite(x).all())"
+        + (", and try a smaller learning rate." if training else "."))
 
 
 def _check_labels(logits: torch.Tensor, targets: torch.Tensor, track_accuracy: bool,
