@@ -9,6 +9,7 @@ logit per sample); pass ``track_accuracy=False`` for anything else, such as regr
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -347,9 +348,13 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     for key in ("train_loss", "eval_loss"):
         if not isinstance(history, dict) or key not in history:
             raise ValueError(f"history must be a dict with a {key!r} list, like fit() returns")
-        losses[key] = [float(v) for v in history[key]]
+        try:  # a number or a string alone is no list of losses
+            losses[key] = [] if isinstance(history[key], str) else list(map(float, history[key]))
+        except (TypeError, ValueError):
+            losses[key] = []
         if not losses[key] or not all(math.isfinite(v) for v in losses[key]):
-            raise ValueError(f"history[{key!r}] must be a non-empty list of finite losses")
+            raise ValueError(f"history[{key!r}] must be a non-empty list of finite losses, "
+                             f"got {reprlib.repr(history[key])}")
     train, val = losses["train_loss"], losses["eval_loss"]
     if len(train) != len(val):
         raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")

@@ -698,6 +698,9 @@ def test_overfits_measures_from_the_first_lowest_epoch():
     ({"train_loss": [], "eval_loss": []}, "non-empty"),
     ({"train_loss": [0.1, float("nan")], "eval_loss": [0.1, 0.2]}, "finite"),
     ({"train_loss": [0.1, 0.2], "eval_loss": [0.1]}, "2 training losses but 1"),
+    ({"train_loss": 0.5, "eval_loss": 0.6}, r"list of finite losses, got 0\.5"),  # not a list
+    ({"train_loss": "0.5", "eval_loss": [0.6]}, r"list of finite losses, got '0\.5'"),
+    ({"train_loss": [0.1, None], "eval_loss": [0.1, 0.2]}, r"got \[0\.1, None\]"),
 ])
 def test_overfits_rejects_a_history_it_cannot_read(history, message):
     with pytest.raises(ValueError, match=message):
