@@ -198,6 +198,8 @@ def plot_history(history: Mapping[str, Sequence[float]], *, title: str | None = 
         panels = [(name, {k: list(map(float, history[k])) for k in keys}) for name, keys in panels]
     except (TypeError, ValueError) as exc:
         raise TypeError(f"history's values must be lists of numbers ({exc})") from exc
+    if empty := [k for _, curves in panels for k, values in curves.items() if not values]:
+        raise ValueError(f"history[{empty[0]!r}] is empty: no epoch to plot")
     with _figure((5.5 * len(panels), 4), 1, len(panels), title) as (fig, axes):
         for ax, (name, curves) in zip(axes, panels, strict=True):
             for key, values in curves.items():

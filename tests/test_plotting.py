@@ -309,6 +309,8 @@ def test_plot_history_rejects_bad_input():
         plotting.plot_history([1, 2, 3])
     with pytest.raises(ValueError, match="'loss' or 'acc'"):
         plotting.plot_history({"lr": [0.1]})
+    with pytest.raises(ValueError, match=r"history\['eval_loss'\] is empty"):  # was a blank plot
+        plotting.plot_history({"train_loss": [0.5], "eval_loss": []})
 
 
 # --- plot_image_grid -----------------------------------------------------------------------
