@@ -28,8 +28,9 @@ class DownloadError(RuntimeError):
 
 def data_root() -> Path:
     """Return the folder of every dataset, created if missing: ``TUTORIAL_DATA_DIR``, else
-    ``data/``, a relative path taken from the repository root (from the current folder when
-    ``helpers`` is installed from a wheel, as on Colab). Taught in 05_computer_vision.
+    ``data/``; a relative path, either one, is taken from the repository root (from the
+    current folder when ``helpers`` is installed from a wheel, as on Colab). Taught in
+    05_computer_vision.
     """
     value = os.environ.get(ENV_VAR, "").strip()
     root = Path(value).expanduser() if value else Path("data")
@@ -147,11 +148,12 @@ def _check_arguments(url: object, dest: object, sha256: object, timeout: object)
 def download_and_extract(url: str, dest: str | os.PathLike[str], sha256: str | None = None,
                          *, timeout: float = 60.0) -> Path:
     """Download the zip archive at ``url`` (http(s), ftp or file) and unpack it into ``dest``
-    (e.g. ``data_root() / "hymenoptera_data"``); return ``dest``. Skipped when ``dest`` holds
-    files. Checks the SHA-256 when given, refuses members that would land outside or are
-    symlinks, leaves macOS metadata out, gives a single top folder's contents; all of it in a
-    temporary folder beside ``dest``, renamed into place at the end, so a failure leaves
-    nothing behind. ``timeout``: seconds to wait for the server. Taught in 06_custom_datasets.
+    (e.g. ``data_root() / "hymenoptera_data"``); return ``dest``. Skipped when ``dest`` is a
+    folder that is not empty. Checks the SHA-256 when given, refuses members that would land
+    outside or are symlinks, leaves macOS metadata out, gives a single top folder's contents;
+    all of it in a temporary folder beside ``dest``, renamed into place at the end, so a
+    failure leaves nothing behind. ``timeout``: seconds to wait for the server. Taught in
+    06_custom_datasets.
     """
     _check_arguments(url, dest, sha256, timeout)
     dest = Path(dest)
@@ -205,7 +207,7 @@ def download_dataset(name: str) -> Path:
     ``data_root() / name``; nothing is downloaded when it is there. A failure is one
     DownloadError naming TUTORIAL_DATA_DIR, and leaves no folder behind. Taught in
     05_computer_vision and 06_custom_datasets."""
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:  # a list is unhashable: no TypeError
         raise KeyError(f"no dataset named {name!r}; the known ones are {sorted(DATASETS)}")
     folder = data_root() / name
     if name != "MNIST":

@@ -557,3 +557,5 @@ def test_an_unknown_dataset_is_named_with_the_known_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTORIAL_DATA_DIR", str(tmp_path))
     with pytest.raises(KeyError, match="'hymenoptera_data'"):
         data.download_dataset("CIFAR10")
+    with pytest.raises(KeyError, match=r"no dataset named \['MNIST'\]"):  # was a TypeError
+        data.download_dataset(["MNIST"])
