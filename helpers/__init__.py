@@ -1,5 +1,5 @@
-"""Shared code of the PyTorch tutorial notebooks; each name's docstring says which notebook
-teaches what it does. The plotting names are loaded on first use: ``import helpers`` alone
+"""Shared code of the PyTorch tutorial notebooks; each function's docstring says which
+notebook teaches what it does. The plotting names are loaded on first use: ``import helpers`` alone
 does not import pyplot (slow, and it picks a plotting backend) in code that draws nothing.
 """
 
