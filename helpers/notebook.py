@@ -40,6 +40,11 @@ def expect_error(expected: type[BaseException] | tuple[type[BaseException], ...]
                         f"RuntimeError, got {expected!r}")
     if match is not None and not isinstance(match, str):
         raise TypeError(f"match must be a regular expression string or None, got {match!r}")
+    try:  # before the block runs: a bad pattern would otherwise fail while handling its error
+        re.compile(match or "")
+    except re.error as exc:
+        raise ValueError(f"match is no valid regular expression ({exc}): {match!r}; write "
+                         r"\( for a literal (, or pass re.escape(text)") from None
     names = " or ".join(t.__name__ for t in types)
     caught = CaughtError()
     try:

@@ -72,6 +72,11 @@ def test_expect_error_rejects_a_match_that_is_not_a_string():
     with pytest.raises(TypeError, match="match must be"):
         with expect_error(ValueError, match=3):
             raise ValueError("x")
+    ran = []
+    with pytest.raises(ValueError, match=r"no valid regular expression.*re\.escape"):
+        with expect_error(ValueError, match="bad (input"):  # was re.error, amid the ValueError
+            ran.append(True)
+    assert not ran  # refused before the block runs
 
 
 # --- progress_bar -------------------------------------------------------------------------
