@@ -151,9 +151,9 @@ def download_and_extract(url: str, dest: str | os.PathLike[str], sha256: str | N
     (e.g. ``data_root() / "hymenoptera_data"``); return ``dest``. Skipped when ``dest`` is a
     folder that is not empty. Checks the SHA-256 when given, refuses members that would land
     outside or are symlinks, leaves macOS metadata out, gives a single top folder's contents;
-    all of it in a temporary folder beside ``dest``, renamed into place at the end, so a
-    failure leaves nothing behind. ``timeout``: seconds to wait for the server. Taught in
-    06_custom_datasets.
+    all of it in a temporary folder in the nearest folder above ``dest`` that exists, renamed
+    into place at the end, so a failure leaves nothing behind. ``timeout``: seconds to wait
+    for the server. Taught in 06_custom_datasets.
     """
     _check_arguments(url, dest, sha256, timeout)
     dest = Path(dest)
