@@ -49,7 +49,7 @@ class SamePad(nn.Module):
 
     Output size is ceil(input / stride); when the total padding is odd, the extra row and
     column go at the bottom and right (PyTorch's ``padding=k // 2`` would put them on both
-    sides, shifting every stride-2 layer by one pixel).
+    sides, shifting such a layer's windows by one pixel). An even total is split evenly.
     """
 
     def __init__(self, kernel: int, stride: int) -> None:

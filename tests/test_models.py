@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from helpers.models import (
@@ -46,7 +47,8 @@ def test_same_pad_puts_the_odd_row_at_the_bottom_right():
     padded = SamePad(kernel=3, stride=2)(x)
     assert padded.shape == (1, 1, 5, 5)
     assert padded[0, 0, 0].sum() == 4 and padded[0, 0, -1].sum() == 0  # top kept, bottom added
-    assert SamePad(kernel=3, stride=2)(torch.ones(1, 1, 5, 5)).shape == (1, 1, 7, 7)
+    odd = torch.rand(1, 1, 5, 5)  # an odd size: a total of 2, as padding=k // 2 gives
+    assert torch.equal(SamePad(kernel=3, stride=2)(odd), F.pad(odd, (1, 1, 1, 1)))
 
 
 def test_key_map_covers_every_kind_of_name():
