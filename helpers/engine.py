@@ -62,18 +62,20 @@ def _is_binary(logits: torch.Tensor, targets: torch.Tensor) -> bool:
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise TypeError(f"logits and targets must be tensors, got {type(logits).__name__} "
                         f"and {type(targets).__name__}")
-    shapes = f"logits {tuple(logits.shape)} and targets {tuple(targets.shape)}"
+    def shapes() -> str:  # made only for an error: this check runs on every batch
+        return f"logits {tuple(logits.shape)} and targets {tuple(targets.shape)}"
+
     if logits.ndim == 0 or targets.ndim == 0 or logits.shape[0] != targets.shape[0]:
-        raise ValueError(f"{shapes} must hold the same number of samples (first dimension)")
+        raise ValueError(f"{shapes()} must hold the same number of samples (first dimension)")
     if logits.ndim > 2:
         raise ValueError(f"logits must have shape (N,), (N, 1) or (N, C), got {tuple(logits.shape)}")
     if logits.ndim == 1 or logits.shape[1] == 1:
         if targets.shape != logits.shape and targets.ndim != 1:
-            raise ValueError(f"{shapes} do not match: with one logit per sample, targets must "
+            raise ValueError(f"{shapes()} do not match: with one logit per sample, targets must "
                              "have shape (N,) or the logits' shape")
         return True
     if targets.ndim != 1:
-        raise ValueError(f"{shapes}: (N, C) logits need targets of class indices, shape (N,) "
+        raise ValueError(f"{shapes()}: (N, C) logits need targets of class indices, shape (N,) "
                          "(one-hot or probability targets are not class labels)")
     return False
 
@@ -118,12 +120,12 @@ def _label_problem(targets: torch.Tensor, binary: bool, classes: int) -> str | N
 def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch as (inputs, targets) on ``device``."""
     if not isinstance(batch, (tuple, list)) or len(batch) != 2 or \
-            not all(isinstance(t, torch.Tensor) for t in batch):
+            not isinstance(batch[0], torch.Tensor) or not isinstance(batch[1], torch.Tensor):
         got = f"({', '.join(type(t).__name__ for t in batch)})" \
             if isinstance(batch, (tuple, list)) else type(batch).__name__
         raise TypeError(f"each batch must be a pair of tensors (inputs, targets), got {got}")
-    return batch[0].to(device, non_blocking=device.type == "cuda"), \
-        batch[1].to(device, non_blocking=device.type == "cuda")
+    cuda = device.type == "cuda"  # copies from pinned memory may then overlap compute
+    return batch[0].to(device, non_blocking=cuda), batch[1].to(device, non_blocking=cuda)
 
 
 def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
