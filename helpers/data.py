@@ -17,6 +17,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from helpers.device import require_number
+
 ENV_VAR = "TUTORIAL_DATA_DIR"
 _REPO = Path(__file__).resolve().parent.parent  # the repository, when run from a checkout
 _MACOS_METADATA = {"__MACOSX", ".DS_Store"}  # what macOS adds to the zips it makes
@@ -139,9 +141,7 @@ def _check_arguments(url: object, dest: object, sha256: object, timeout: object)
                          f"'hymenoptera_data', got {str(dest)!r}")
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", str(sha256)):
         raise ValueError(f"sha256 must be a 64-character hex string, got {sha256!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, got {timeout!r}")
-    if not 0 < timeout < float("inf"):
+    if not 0 < require_number(timeout, "timeout") < float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 

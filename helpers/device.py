@@ -1,5 +1,5 @@
 """Device choice and seeding (taught in 00_tensors), plus two utilities the engine and the
-plots share: a model's train/eval modes put back after use, and the one integer check."""
+plots share: a model's train/eval modes put back after use, and the number checks."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def require_int(value: object, name: str, minimum: int | None = None,
             expected = f">= {minimum}" if minimum is not None else f"<= {maximum}"
         raise ValueError(f"{name} must be an int {expected}, got {value}")
     return value
+
+
+def require_number(value: object, name: str) -> float:
+    """``value`` as a ``float`` (an int or a float; not ``bool``), else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
+    return float(value)
 
 
 def get_device() -> torch.device:

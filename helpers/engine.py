@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from helpers.device import mode_restored, require_int
+from helpers.device import mode_restored, require_int, require_number
 from helpers.notebook import progress_bar
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -331,11 +331,6 @@ def predict(model: nn.Module, loader: Iterable,
 
 # --- reading a run: the series' overfitting rule, and an accuracy's uncertainty -------------
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
-    return float(value)
-
 
 def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     """The series' one test for overfitting, on a run's per-epoch losses.
@@ -360,7 +355,7 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     train, val = losses["train_loss"], losses["eval_loss"]
     if len(train) != len(val):
         raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")
-    if not 0 <= _number(gap, "gap") < math.inf:
+    if not 0 <= require_number(gap, "gap") < math.inf:
         raise ValueError(f"gap must be a fraction >= 0 like 0.10, got {gap!r}")
     best = min(range(len(val)), key=val.__getitem__)  # the epoch of the lowest val. loss
     rising = val[-1] > val[best] and train[-1] < train[best]
@@ -377,7 +372,7 @@ def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float,
     total = require_int(total, "total", minimum=1)
     if correct > total:
         raise ValueError(f"correct must be at most total ({total}), got {correct}")
-    if not 0 < _number(z, "z") < math.inf:
+    if not 0 < require_number(z, "z") < math.inf:
         raise ValueError(f"z must be a positive number like 1.96, got {z!r}")
     p, n = correct / total, total
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
