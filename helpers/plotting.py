@@ -298,18 +298,3 @@ def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, class_names: Seq
         ax.set(xlabel="predicted", ylabel="true", title=title or "")
     return fig
 
-
-def plot_decision_boundaries_side_by_side(models: Mapping[str, torch.nn.Module], X: ArrayLike,
-                                          y: ArrayLike, *, class_names: Sequence[str] | None = None,
-                                          resolution: int = 200, suptitle: str | None = None
-                                          ) -> Figure:
-    """:func:`plot_decision_boundary` of each model on the same points, side by side, each
-    panel titled with the model's key. Taught in 04_classification."""
-    if not isinstance(models, Mapping) or not models:
-        raise (ValueError if isinstance(models, Mapping) else TypeError)(
-            f"models must be a non-empty dict of title -> model, got {models!r}")
-    with _figure((5.4 * len(models), 4.6), 1, len(models), suptitle) as (fig, axes):
-        for ax, (name, model) in zip(axes, models.items(), strict=True):
-            plot_decision_boundary(model, X, y, ax=ax, title=str(name), class_names=class_names,
-                                   resolution=resolution)
-    return fig

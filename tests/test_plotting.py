@@ -6,9 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
+import types  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -414,34 +412,6 @@ def test_plot_confusion_matrix_needs_two_classes():
         plotting.plot_confusion_matrix([0], [0], ["only"])
 
 
-# --- plot_decision_boundaries_side_by_side ------------------------------------------------
-
-def test_plot_decision_boundaries_one_titled_panel_per_model_in_order():
-    X, y = _points()
-    models = {"linear": nn.Linear(2, 1), "mlp": nn.Sequential(nn.Linear(2, 4), nn.ReLU(),
-                                                              nn.Linear(4, 1))}
-    models["mlp"].train()
-    fig = plotting.plot_decision_boundaries_side_by_side(models, X, y, resolution=20, suptitle="s",
-                                            class_names=["left", "right"])
-    assert isinstance(fig, Figure)
-    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in panels] == ["linear", "mlp"]
-    for ax in panels:
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "right"]
-    assert fig._suptitle.get_text() == "s"
-    assert models["mlp"].training and models["linear"].training  # modes put back
-
-
-def test_plot_decision_boundaries_rejects_bad_input():
-    X, y = _points()
-    with pytest.raises(TypeError, match="dict of title -> model"):
-        plotting.plot_decision_boundaries_side_by_side([nn.Linear(2, 1)], X, y)
-    with pytest.raises(ValueError, match="empty"):
-        plotting.plot_decision_boundaries_side_by_side({}, X, y)
-    with pytest.raises(TypeError, match="torch.nn.Module"):
-        plotting.plot_decision_boundaries_side_by_side({"f": lambda x: x}, X, y)
-
-
 # --- a failed call leaves no figure behind -----------------------------------------------------
 
 def _fails_after_the_checks_of_old():
@@ -454,15 +424,11 @@ def _fails_after_the_checks_of_old():
                                                 class_names=["a", "b", "c"]),
         lambda: plotting.plot_predictions(x, x, x, x, predictions=x[:2]),
         lambda: plotting.plot_image_grid([torch.rand(1, 4, 4), torch.rand(2, 4, 4)]),
-        lambda: plotting.plot_decision_boundaries_side_by_side(
-            {"ok": nn.Linear(2, 1), "f": lambda x: x}, X, y),
-        lambda: plotting.plot_decision_boundaries_side_by_side(
-            {"ok": nn.Linear(2, 1), "bad": nn.Linear(3, 1)}, X, y, resolution=10),
         lambda: plotting.plot_history({"train_loss": [1.0, "x"]}),
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(6))
 def test_a_failed_call_leaves_no_figure(index):
     call = _fails_after_the_checks_of_old()[index]
     assert plt.get_fignums() == []
@@ -487,30 +453,13 @@ def test_a_failure_while_drawing_closes_only_a_figure_made_here(monkeypatch):
     assert plt.get_fignums() == [fig.number]
 
 
-# --- importing helpers does not load pyplot ---------------------------------------------------
+# --- the package's names -----------------------------------------------------------------
 
-def test_import_helpers_loads_pyplot_only_when_a_plot_is_asked_for():
-    code = (
-        "import sys, helpers\n"
-        "from helpers import data_root, fit, set_seed\n"
-        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported eagerly'\n"
-        "from helpers import plot_history\n"
-        "assert 'matplotlib.pyplot' in sys.modules and callable(plot_history)\n"
-        "import helpers.plotting\n"
-        "assert helpers.plot_history is helpers.plotting.plot_history\n"
-    )
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env, timeout=120)
-    assert result.returncode == 0, result.stderr
-
-
-def test_every_public_name_is_there_and_unknown_names_fail():
-    for name in helpers.__all__:
-        assert getattr(helpers, name) is not None
-    assert set(helpers.__all__) <= set(dir(helpers))
-    with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
-        helpers.plot_everything  # noqa: B018
+def test_all_lists_exactly_the_public_names_and_each_exists():
+    public = {n for n, v in vars(helpers).items()
+              if not n.startswith("_") and not isinstance(v, types.ModuleType)}
+    assert sorted(helpers.__all__, key=str.lower) == sorted(public, key=str.lower)
+    assert len(set(helpers.__all__)) == len(helpers.__all__)
 
 
 def test_plot_history_ticks_whole_epochs_only():
