@@ -73,8 +73,8 @@ def _download(url: str, target: Path, timeout: float, dest: Path) -> None:
         reason = getattr(exc, "reason", exc)
         if url.lower().startswith("file:"):  # a local file: nothing to do with the network
             raise _error(f"could not read {url} ({reason})", dest) from exc
-        raise _error(f"could not connect to download {url} ({reason}): is this machine "
-                     "offline?", dest) from exc
+        raise _error(f"could not connect to download {url} ({reason}); this machine may be "
+                     "offline", dest) from exc
     try:
         with response, open(target, "wb") as out:
             while True:
@@ -204,8 +204,9 @@ DATASETS: dict[str, DatasetInfo] = {
 
 def download_dataset(name: str) -> Path:
     """Make sure dataset ``name`` (a key of :data:`DATASETS`) is in the data root and return
-    ``data_root() / name``; nothing is downloaded when it is there. A failure is one
-    DownloadError naming TUTORIAL_DATA_DIR, and leaves no folder behind. Taught in
+    ``data_root() / name``; nothing is downloaded when it is there. A download that fails is
+    one DownloadError naming TUTORIAL_DATA_DIR; a file that is not the expected one (not a
+    zip, another SHA-256) is a ValueError. Neither leaves a folder behind. Taught in
     05_computer_vision and 06_custom_datasets."""
     if not isinstance(name, str) or name not in DATASETS:  # a list is unhashable: no TypeError
         raise KeyError(f"no dataset named {name!r}; the known ones are {sorted(DATASETS)}")
@@ -225,5 +226,5 @@ def download_dataset(name: str) -> Path:
                 path.unlink(missing_ok=True)
         reason = " ".join(str(exc).split())
         raise _error(f"could not download MNIST with torchvision into {folder} ({reason})",
-                     folder) from exc
+                     folder / "raw") from exc  # where torchvision looks for its four files
     return folder

@@ -3,6 +3,7 @@ plots share: a model's train/eval modes put back after use, and the number check
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,8 +31,8 @@ def require_int(value: object, name: str, minimum: int | None = None,
 
 
 def require_number(value: object, name: str) -> float:
-    """``value`` as a ``float`` (an int or a float; not ``bool``), else TypeError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """``value`` as a ``float`` (a Python or NumPy int or float; not ``bool``), else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
     return float(value)
 
@@ -72,7 +73,7 @@ def seeded_generator(seed: int = 42) -> torch.Generator:
 def mode_restored(model: torch.nn.Module, training: bool | None = None) -> Iterator[None]:
     """Run the block with ``model`` in eval (``training=False``) or train mode, or as it is;
     afterwards, even after an error, every submodule's flag is what it was (a frozen batch
-    norm stays frozen). ``model.eval()`` is taught in 03_workflow_regression."""
+    norm stays frozen). ``model.eval()`` is taught in 02_xor_classifier."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     flags = [(module, module.training) for module in model.modules()]

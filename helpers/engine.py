@@ -29,7 +29,8 @@ _ACCURACY_HINT = (
 
 
 def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
-                     optimizer: Any = None, device: Any = "cpu") -> torch.device:
+                     optimizer: Any = None, device: Any = "cpu", *,
+                     needs_loss: bool = True) -> torch.device:
     """Check what a pass needs before the first batch; return ``device`` as a torch.device."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -37,7 +38,7 @@ def _check_arguments(model: Any, loaders: dict[str, Any], loss_fn: Any = None,
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be an iterable of (inputs, targets), "
                             f"got {type(loader).__name__}")
-    if loss_fn is not None and (not callable(loss_fn) or isinstance(loss_fn, type)):
+    if needs_loss and (not callable(loss_fn) or isinstance(loss_fn, type)):
         raise TypeError(f"loss_fn must be callable, like nn.CrossEntropyLoss(), got {loss_fn!r}")
     if getattr(loss_fn, "reduction", "mean") != "mean":  # 'sum' would be reported N times too large
         raise ValueError(f"loss_fn must average over the batch (reduction='mean', the default), "
@@ -131,7 +132,8 @@ def _pair(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]
 def _nonfinite(kind: str, value: float, place: str, later: bool) -> FloatingPointError:
     training = kind == "training"  # evaluation changes no weight, and has no learning rate
     weights = "; the weights are likely not finite either" if training else ""
-    found = f" (found at the end of the pass, which reads the device once{weights})" if later else ""
+    found = f" (found when the pass ended: losses are read from the device then{weights})" \
+        if later else ""
     return FloatingPointError(
         f"the {kind} loss is {value} at {place}{found}. Training cannot go on from a non-finite "
         "loss: check the inputs and targets for NaN or inf (torch.isfinite(x).all())"
@@ -179,7 +181,13 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
         logits = model(inputs)
         if batch == 1:
             binary, classes = _check_labels(logits, targets, track_accuracy, f"{where}batch 1")
-        loss = loss_fn(logits, targets)
+        try:
+            loss = loss_fn(logits, targets)
+        except (IndexError, RuntimeError) as exc:  # the CPU loss refusing a label that is no class
+            if track_accuracy and (problem := _label_problem(targets, binary, classes)):
+                raise ValueError(f"targets are not class labels at {where}batch {batch}: "
+                                 f"{problem}. {_ACCURACY_HINT}") from exc
+            raise
         if batch == 1:
             _check_loss(loss, kind, f"{where}batch 1")
         if optimizer is not None:
@@ -228,7 +236,9 @@ def train_one_epoch(model: nn.Module, loader: Iterable, loss_fn: LossFn,
     averaged over samples, not batches. A model wholly in eval mode is put in training mode;
     one found training keeps each submodule's flag (a frozen batch norm stays frozen).
     Raises ValueError for targets that are no class labels (with ``track_accuracy``) and
-    FloatingPointError for a non-finite loss. Taught in 05_computer_vision.
+    FloatingPointError for a non-finite loss. Only batch 1 is checked before its loss: on
+    CUDA, a later label out of range stops the loss kernel first (a device-side assert).
+    Taught in 05_computer_vision.
     """
     device = _check_arguments(model, {"loader": loader}, loss_fn, optimizer, device)
     _train_mode(model)
@@ -317,7 +327,7 @@ def predict(model: nn.Module, loader: Iterable,
             device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
     """``(logits, targets)`` of a whole loader, concatenated, on the CPU; in eval and
     inference mode, every submodule's mode put back. Taught in 05_computer_vision."""
-    device = _check_arguments(model, {"loader": loader}, None, None, device)
+    device = _check_arguments(model, {"loader": loader}, device=device, needs_loss=False)
     all_logits, all_targets = [], []
     with mode_restored(model, training=False):
         for pair in loader:
@@ -336,15 +346,16 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     """The series' one test for overfitting, on a run's per-epoch losses.
 
     True when, at the last epoch of ``history`` (``"train_loss"`` and ``"eval_loss"`` lists,
-    as :func:`fit` returns), the validation loss is more than ``gap`` above the training
-    loss, **and** above its own lowest value, **and** the training loss is below its value at
-    that lowest epoch: validation worsening while training improves. Taught in
-    05_computer_vision (section 15).
+    as :func:`fit` returns), the validation loss is more than the fraction ``gap`` above the
+    training loss (0.10: over 1.1 times it), **and** above its own lowest value, **and** the
+    training loss is below its value at that lowest epoch: validation worsening while
+    training improves. Taught in 05_computer_vision (section 15).
     """
     losses = {}
     for key in ("train_loss", "eval_loss"):
         if not isinstance(history, dict) or key not in history:
-            raise ValueError(f"history must be a dict with a {key!r} list, like fit() returns")
+            raise ValueError(f"history must be a dict with a list of losses under {key!r}, as "
+                             "fit(..., eval_loader=...) returns")
         try:  # a number or a string alone is no list of losses
             losses[key] = [] if isinstance(history[key], str) else list(map(float, history[key]))
         except (TypeError, ValueError):
@@ -355,7 +366,7 @@ def overfits(history: dict[str, list[float]], gap: float = 0.10) -> bool:
     train, val = losses["train_loss"], losses["eval_loss"]
     if len(train) != len(val):
         raise ValueError(f"history has {len(train)} training losses but {len(val)} validation losses")
-    if not 0 <= require_number(gap, "gap") < math.inf:
+    if not 0 <= (gap := require_number(gap, "gap")) < math.inf:
         raise ValueError(f"gap must be a fraction >= 0 like 0.10, got {gap!r}")
     best = min(range(len(val)), key=val.__getitem__)  # the epoch of the lowest val. loss
     rising = val[-1] > val[best] and train[-1] < train[best]
@@ -372,7 +383,7 @@ def accuracy_interval(correct: int, total: int, z: float = 1.96) -> tuple[float,
     total = require_int(total, "total", minimum=1)
     if correct > total:
         raise ValueError(f"correct must be at most total ({total}), got {correct}")
-    if not 0 < require_number(z, "z") < math.inf:
+    if not 0 < (z := require_number(z, "z")) < math.inf:
         raise ValueError(f"z must be a positive number like 1.96, got {z!r}")
     p, n = correct / total, total
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

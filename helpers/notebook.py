@@ -97,6 +97,8 @@ def _stored_bar_class() -> type:
             handle = getattr(self, "_handle", None)
             if handle is not None:
                 self._handle = None
-                handle.update(self.container)  # the text/plain form now shows the end state
+                # the text/plain form shows the end state, whole (ipywidgets cuts it at 110)
+                handle.update({**self.container._repr_mimebundle_(),
+                               "text/plain": repr(self.container)}, raw=True)
 
     return StoredNotebookBar

@@ -1,4 +1,4 @@
-"""Every figure that more than one notebook draws. Each function accepts tensors (on any
+"""The figures the lessons draw again and again. Each function accepts tensors (on any
 device) or NumPy arrays, checks them before drawing, and returns its matplotlib ``Figure``."""
 
 from __future__ import annotations
@@ -50,15 +50,20 @@ def _figure(figsize, nrows=1, ncols=1, suptitle=None, ax=None) -> Iterator[tuple
 
 
 def _class_labels(y: ArrayLike, name: str = "y") -> np.ndarray:
-    """``y`` flattened to int64 labels, each a whole number >= 0."""
-    values = to_numpy(y).reshape(-1)
+    """``y``, one label per sample ((N,) or (N, 1)), as int64 labels, whole numbers >= 0."""
+    values = to_numpy(y)
+    if values.ndim > 2 or (values.ndim == 2 and values.shape[1] != 1):
+        raise ValueError(f"{name} must hold one class label per sample, shape (N,), got "
+                         f"{values.shape}; from (N, C) logits or one-hot rows take .argmax(dim=1)")
+    values = values.reshape(-1)
     if values.dtype.kind not in "biuf":  # bool, integers, floats
         raise TypeError(f"{name} must hold integer class labels, got dtype {values.dtype}")
     as_float = values.astype(np.float64)
     bad = ~np.isfinite(as_float) | (as_float != np.round(as_float)) | (as_float < 0)
     if bad.any():
         raise ValueError(f"{name} must hold class labels 0, 1, 2, ... (whole numbers), got "
-                         f"{values[bad][0].item()!r}; round probabilities to labels first")
+                         f"{values[bad][0].item()!r}; from (N, C) logits take .argmax(dim=1), "
+                         "from probabilities of class 1 (p > 0.5)")
     return values.astype(np.int64)
 
 

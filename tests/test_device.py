@@ -187,3 +187,15 @@ def test_require_int_is_the_one_integer_check(value, error, message):
         dev.require_int(value, "n", minimum=1 if value != 11 else None,
                         maximum=10 if value == 11 else None)
     assert dev.require_int(np.int64(5), "n", minimum=1, maximum=10) == 5
+
+
+@pytest.mark.parametrize("value", [2, 2.5, np.float32(2.5), np.int64(2), np.float64(2.5)])
+def test_require_number_takes_python_and_numpy_numbers_as_a_plain_float(value):
+    result = dev.require_number(value, "x")
+    assert type(result) is float and result == float(value)
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(True), "2.5", None, torch.tensor(2.5)])
+def test_require_number_refuses_bools_strings_and_tensors(value):
+    with pytest.raises(TypeError, match=r"x must be a number, got "):
+        dev.require_number(value, "x")

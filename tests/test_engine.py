@@ -218,7 +218,7 @@ def test_train_one_epoch_rejects_bad_input():
     with pytest.raises(ValueError, match="none of this model's parameters"):
         train_one_epoch(model, _loader(X, y), loss_fn,
                         torch.optim.SGD(_mlp().parameters(), lr=0.1), "cpu")
-    for bad_loss in ("cross_entropy", nn.CrossEntropyLoss):  # a string, a class not an instance
+    for bad_loss in ("cross_entropy", nn.CrossEntropyLoss, None):  # None: forgotten
         with pytest.raises(TypeError, match="loss_fn must be callable"):
             train_one_epoch(model, _loader(X, y), bad_loss, optimizer, "cpu")
     with pytest.raises(TypeError, match="pair of tensors"):
@@ -270,8 +270,9 @@ def test_evaluate_puts_the_mode_back_after_an_error():
 
 def test_evaluate_rejects_bad_input():
     model = _mlp()
-    with pytest.raises(TypeError, match="loss_fn must be callable"):
-        evaluate(model, [], "cross_entropy", "cpu")
+    for bad_loss in ("cross_entropy", None):
+        with pytest.raises(TypeError, match="loss_fn must be callable"):
+            evaluate(model, [], bad_loss, "cpu")
     with pytest.raises(ValueError, match="no samples"):
         evaluate(model, [], nn.CrossEntropyLoss(), "cpu")
     with pytest.raises(TypeError, match="torch.nn.Module"):
@@ -693,7 +694,7 @@ def test_overfits_measures_from_the_first_lowest_epoch():
 
 
 @pytest.mark.parametrize("history, message", [
-    ({"train_loss": [0.1]}, "eval_loss"),
+    ({"train_loss": [0.1]}, r"a list of losses under 'eval_loss', as fit\(\.\.\., eval_loader"),
     ([0.1, 0.2], "train_loss"),
     ({"train_loss": [], "eval_loss": []}, "non-empty"),
     ({"train_loss": [0.1, float("nan")], "eval_loss": [0.1, 0.2]}, "finite"),
@@ -742,6 +743,8 @@ def test_accuracy_interval_accepts_numpy_integers():
     import numpy as np
 
     assert engine.accuracy_interval(np.int64(5), np.int64(10)) == engine.accuracy_interval(5, 10)
+    assert engine.accuracy_interval(5, 10, np.float32(1.5)) == engine.accuracy_interval(5, 10, 1.5)
+    assert engine.overfits(_h([0.2], [0.3]), gap=np.float64(0.1)) is False
 
 
 @pytest.mark.parametrize("args, error, message", [
@@ -954,6 +957,39 @@ def test_labels_are_checked_before_the_loss_sees_them(use_fit):
         else:
             train_one_epoch(model, _loader(X, y), nn.CrossEntropyLoss(),
                             torch.optim.SGD(model.parameters(), lr=0.1), "cpu")
+
+
+def test_a_label_that_is_no_class_in_a_later_batch_is_a_value_error_naming_the_batch():
+    """Batch 1 is checked before its loss; later ones are not (that would read the device per
+    batch), so on the CPU cross-entropy's own IndexError comes first: the engine explains it."""
+    X, y = _blobs()
+    batches = [(X[:10], y[:10]), (X[10:20], y[10:20].clone().fill_(7))]  # 3 classes
+    model = _mlp()
+    for run in (lambda: evaluate(model, batches, nn.CrossEntropyLoss(), "cpu"),
+                lambda: train_one_epoch(model, batches, nn.CrossEntropyLoss(),
+                                        torch.optim.SGD(model.parameters(), lr=0.1), "cpu")):
+        with pytest.raises(ValueError, match=r"not class labels at batch 2: .*\[0, 3\).*7"):
+            run()
+    calls = []
+
+    def second_call_fails(logits, targets):  # with good labels, a loss's own error stays
+        calls.append(1)
+        if len(calls) == 2:
+            raise IndexError("a loss that fails by itself")
+        return nn.functional.cross_entropy(logits, targets)
+
+    with pytest.raises(IndexError, match="fails by itself"):
+        evaluate(model, [(X[:10], y[:10])] * 2, second_call_fails, "cpu")
+
+
+def test_a_non_finite_loss_found_at_the_end_of_a_pass_says_when_it_was_read():
+    X = torch.ones(4, 1)
+    y_nan = X.clone()
+    y_nan[0] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"at batch 2 \(found when the pass ended: "
+                                                 r"losses are read from the device then\)"):
+        evaluate(nn.Linear(1, 1), [(X, X), (X, y_nan)], nn.MSELoss(), "cpu",
+                 track_accuracy=False)
 
 
 def test_sums_are_read_in_a_dtype_the_device_has():

@@ -96,6 +96,14 @@ def test_wrong_hash_is_refused_before_loading(tmp_path):
         load_pretrained(copy)
 
 
+def test_the_hash_may_be_upper_case_and_a_malformed_one_is_named():
+    model, _ = load_pretrained(sha256=WEIGHTS_SHA256.upper())  # the same digest
+    assert not model.training
+    for bad in (None, "abc", "g" * 64):
+        with pytest.raises(ValueError, match=r"sha256 must be a 64-character hex string, got "):
+            load_pretrained(sha256=bad)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no weights file"):
         load_pretrained(tmp_path / "absent.pth")

@@ -103,14 +103,17 @@ def test_progress_bar_stored_in_a_notebook_reads_as_finished():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "from helpers import progress_bar\n"
-        "for _ in progress_bar(range(5), desc='epochs'):\n"
-        "    pass"
+        "for _ in (bar := progress_bar(range(5), desc='epochs')):\n"
+        "    bar.set_postfix({f'metric_{k}': f'{k:.4f}' for k in range(6)})"
     )]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     texts = [o["data"]["text/plain"] for o in nb.cells[0].outputs if "data" in o]
     assert len(texts) == 1, nb.cells[0].outputs
     assert texts[0].startswith("epochs: 100%"), texts[0]
     assert "5/5" in texts[0]
+    assert texts[0].endswith("metric_5=5.0000]"), texts[0]  # whole, though over 110 characters
+    widget = [o["data"] for o in nb.cells[0].outputs if "data" in o][0]
+    assert "application/vnd.jupyter.widget-view+json" in widget  # still the live widget
 
 
 def test_each_public_function_names_a_lesson_that_exists():
