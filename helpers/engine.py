@@ -176,19 +176,19 @@ def _run_pass(model: nn.Module, loader: Iterable, loss_fn: LossFn, device: torch
     correct = torch.zeros((), device=device, dtype=torch.long)
     losses, all_targets = [], []  # kept on the device, looked at after the pass
     seen = 0
-    for batch, pair in enumerate(loader, start=1):
-        inputs, targets = _pair(pair, device)
+    for i, batch in enumerate(loader, start=1):
+        inputs, targets = _pair(batch, device)
         logits = model(inputs)
-        if batch == 1:
+        if i == 1:
             binary, classes = _check_labels(logits, targets, track_accuracy, f"{where}batch 1")
         try:
             loss = loss_fn(logits, targets)
         except (IndexError, RuntimeError) as exc:  # the CPU loss refusing a label that is no class
             if track_accuracy and (problem := _label_problem(targets, binary, classes)):
-                raise ValueError(f"targets are not class labels at {where}batch {batch}: "
+                raise ValueError(f"targets are not class labels at {where}batch {i}: "
                                  f"{problem}. {_ACCURACY_HINT}") from exc
             raise
-        if batch == 1:
+        if i == 1:
             _check_loss(loss, kind, f"{where}batch 1")
         if optimizer is not None:
             optimizer.zero_grad()
@@ -326,12 +326,13 @@ def fit(model: nn.Module, train_loader: Iterable, loss_fn: LossFn,
 def predict(model: nn.Module, loader: Iterable,
             device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
     """``(logits, targets)`` of a whole loader, concatenated, on the CPU; in eval and
-    inference mode, every submodule's mode put back. Taught in 05_computer_vision."""
+    inference mode, every submodule's mode put back. They are inference tensors: ``.clone()``
+    them to edit in place or to use them in autograd. Taught in 05_computer_vision."""
     device = _check_arguments(model, {"loader": loader}, device=device, needs_loss=False)
     all_logits, all_targets = [], []
     with mode_restored(model, training=False):
-        for pair in loader:
-            inputs, targets = _pair(pair, device)
+        for batch in loader:
+            inputs, targets = _pair(batch, device)
             all_logits.append(model(inputs))  # kept on the device: one copy at the end
             all_targets.append(targets)
     if not all_logits:

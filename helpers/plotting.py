@@ -160,6 +160,9 @@ def plot_decision_boundary(model: torch.nn.Module, X: ArrayLike, y: ArrayLike, *
     return fig
 
 
+_SPLIT_COLORS = {"test": "tab:green", "validation": "tab:orange"}
+
+
 def _one_value_each(values: ArrayLike, name: str) -> np.ndarray:
     array = to_numpy(values)
     if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
@@ -170,9 +173,12 @@ def _one_value_each(values: ArrayLike, name: str) -> np.ndarray:
 
 def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
                      test_y: ArrayLike, predictions: ArrayLike | None = None, *,
-                     title: str | None = None) -> Figure:
+                     title: str | None = None, split: str = "test") -> Figure:
     """Scatter 1-D regression data, training and test, and optionally the predictions on the
-    test inputs; one value per sample each. Taught in 03_workflow_regression."""
+    test inputs; one value per sample each. ``split="validation"`` labels the second set so,
+    in orange. Taught in 03_workflow_regression."""
+    if split not in _SPLIT_COLORS:
+        raise ValueError(f"split must be 'test' or 'validation', got {split!r}")
     tx, ty = _one_value_each(train_x, "train_x"), _one_value_each(train_y, "train_y")
     vx, vy = _one_value_each(test_x, "test_x"), _one_value_each(test_y, "test_y")
     p = None if predictions is None else _one_value_each(predictions, "predictions")
@@ -182,7 +188,7 @@ def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
             raise ValueError(f"{name_a} has {len(a)} values but {name_b} has {len(b)}")
     with _figure((7, 4.5)) as (fig, (ax,)):
         ax.scatter(tx, ty, s=12, c="tab:blue", label="training data")
-        ax.scatter(vx, vy, s=12, c="tab:green", label="test data")
+        ax.scatter(vx, vy, s=12, c=_SPLIT_COLORS[split], label=f"{split} data")
         if p is not None:  # crosses: a prediction on its target does not hide the point
             ax.scatter(vx, p, s=36, c="tab:red", marker="x", label="predictions")
         ax.set(xlabel="x", ylabel="y", title=title or "")

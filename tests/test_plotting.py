@@ -271,6 +271,19 @@ def test_plot_predictions_draws_train_test_and_predictions():
     assert labels == ["training data", "test data", "predictions"]
 
 
+def test_plot_predictions_names_and_colours_a_validation_split():
+    x = np.arange(4.0)
+    fig = plotting.plot_predictions(x, x, x, x, predictions=x, split="validation")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == \
+        ["training data", "validation data", "predictions"]
+    assert matplotlib.colors.same_color(ax.collections[1].get_facecolor()[0], "tab:orange")
+    test = plotting.plot_predictions(x, x, x, x).axes[0].collections[1]
+    assert matplotlib.colors.same_color(test.get_facecolor()[0], "tab:green")
+    with pytest.raises(ValueError, match="split must be 'test' or 'validation', got 'val'"):
+        plotting.plot_predictions(x, x, x, x, split="val")
+
+
 def test_plot_predictions_without_predictions():
     x = np.arange(4.0)
     fig = plotting.plot_predictions(x, x, x, x)

@@ -120,6 +120,8 @@ MUTANTS: list[tuple[str, str, str, str]] = [
      "            if False:"),
     ("engine", "z kept as a NumPy float32 in the formula", '(z := require_number(z, "z"))',
      'require_number(z, "z")'),
+    ("plotting", "a validation split drawn in the test colour", "c=_SPLIT_COLORS[split]",
+     'c="tab:green"'),
     ("plotting", "(N, C) one-hot rows flattened into labels",
      "    if values.ndim > 2 or (values.ndim == 2 and values.shape[1] != 1):",
      "    if values.ndim > 2:"),
