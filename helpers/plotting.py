@@ -49,13 +49,18 @@ def _figure(figsize, nrows=1, ncols=1, suptitle=None, ax=None) -> Iterator[tuple
         raise
 
 
+def _one_value_each(values: ArrayLike, name: str, hint: str = "") -> np.ndarray:
+    """``values`` flattened, if it holds one value per sample: shape (N,) or (N, 1)."""
+    array = to_numpy(values)
+    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
+        raise ValueError(f"{name} must hold one value per sample, shape (N,) or (N, 1), "
+                         f"got {tuple(array.shape)}{hint}")
+    return array.reshape(-1)
+
+
 def _class_labels(y: ArrayLike, name: str = "y") -> np.ndarray:
     """``y``, one label per sample ((N,) or (N, 1)), as int64 labels, whole numbers >= 0."""
-    values = to_numpy(y)
-    if values.ndim > 2 or (values.ndim == 2 and values.shape[1] != 1):
-        raise ValueError(f"{name} must hold one class label per sample, shape (N,), got "
-                         f"{values.shape}; from (N, C) logits or one-hot rows take .argmax(dim=1)")
-    values = values.reshape(-1)
+    values = _one_value_each(y, name, "; from (N, C) logits or one-hot rows take .argmax(dim=1)")
     if values.dtype.kind not in "biuf":  # bool, integers, floats
         raise TypeError(f"{name} must hold integer class labels, got dtype {values.dtype}")
     as_float = values.astype(np.float64)
@@ -161,14 +166,6 @@ def plot_decision_boundary(model: torch.nn.Module, X: ArrayLike, y: ArrayLike, *
 
 
 _SPLIT_COLORS = {"test": "tab:green", "validation": "tab:orange"}
-
-
-def _one_value_each(values: ArrayLike, name: str) -> np.ndarray:
-    array = to_numpy(values)
-    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
-        raise ValueError(f"{name} must hold one value per sample, shape (N,) or (N, 1), "
-                         f"got {tuple(array.shape)}")
-    return array.reshape(-1)
 
 
 def plot_predictions(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,

@@ -436,6 +436,7 @@ def test_the_hash_is_checked_in_either_case(server, home):
         ({"sha256": "z" * 64}, ValueError, "64-character hex"),
         ({"sha256": "a" * 65}, ValueError, "64-character hex"),
         ({"sha256": 12}, ValueError, "64-character hex string, got 12"),
+        ({"sha256": int("1" * 64)}, ValueError, "64-character hex string, got 1111"),  # no str()
         ({"timeout": -1}, ValueError, "timeout must be a positive number"),
         ({"timeout": 0}, ValueError, "timeout must be a positive number"),
         ({"timeout": "5"}, TypeError, "timeout must be a number"),

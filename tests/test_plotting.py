@@ -407,8 +407,8 @@ def test_confusion_counts_rejects_bad_labels():
     with pytest.raises(ValueError, match=r"got 0.7; from \(N, C\) logits take \.argmax"):
         plotting.confusion_counts([0.7, 1.0], [0, 1], 2)  # not truncated to class 0
     one_hot = torch.eye(3)[[0, 2]]  # (N, C) rows are no labels, and were flattened to 2 * 3
-    with pytest.raises(ValueError, match=r"y_pred must hold one class label per sample, shape "
-                                         r"\(N,\), got \(2, 3\); .*argmax\(dim=1\)"):
+    with pytest.raises(ValueError, match=r"y_pred must hold one value per sample, shape \(N,\) "
+                                         r"or \(N, 1\), got \(2, 3\); .*argmax\(dim=1\)"):
         plotting.confusion_counts([0, 2], one_hot, 3)
     assert plotting.confusion_counts([[0], [2]], np.array([[0], [1]]), 3).sum() == 2  # (N, 1)
     with pytest.raises(ValueError, match="got -1"):
